@@ -1,0 +1,82 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Causeway",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "causeway", targets: ["causeway"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "Platform", targets: ["Platform"]),
+        .library(name: "Console", targets: ["Console"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: - Public API
+
+        /// libpq wrapper: connections, interpolated queries, typed rows, transactions, COPY, migrator.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        /// Use cases over the store; each command is one transaction.
+        .target(
+            name: "Platform",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            plugins: ["EmbedSchema"]
+        ),
+        /// The admin console: reader, grammar, commands and output formats.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Platform", "CLineEdit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        /// The `causeway` executable.
+        .executableTarget(name: "causeway", dependencies: ["Console"]),
+
+        // MARK: - Implementation details
+
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGLPK",
+            providers: [.apt(["libglpk-dev"])]
+        ),
+        .systemLibrary(
+            name: "CXGBoost", pkgConfig: "xgboost",
+            providers: [.apt(["libxgboost-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLineEdit", pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        /// Turns `schema/*.sql` into Swift source so the binary carries its migrations.
+        .executableTarget(name: "SchemaEmbedder", path: "Sources/SchemaEmbedder"),
+        .plugin(
+            name: "EmbedSchema", capability: .buildTool(),
+            dependencies: ["SchemaEmbedder"]
+        ),
+        .target(
+            name: "_TestSupport",
+            dependencies: ["Postgres"],
+            path: "Tests/_TestSupport"
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "_TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "_TestSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Console", "Platform", "Postgres", "_TestSupport"]
+        ),
+    ]
+)

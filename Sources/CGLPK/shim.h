@@ -1,0 +1,4 @@
+#ifndef CAUSEWAY_CGLPK_SHIM_H
+#define CAUSEWAY_CGLPK_SHIM_H
+#include <glpk.h>
+#endif

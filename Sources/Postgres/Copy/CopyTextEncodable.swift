@@ -1,0 +1,130 @@
+import Foundation
+
+/// A value that can be written as one field of COPY's text format.
+public protocol CopyTextEncodable {
+    /// Appends the field, escaped for COPY text format (`\N` for NULL).
+    func appendCopyText(to buffer: inout [UInt8])
+}
+
+extension CopyTextEncodable where Self: BinaryInteger {
+    @inline(__always)
+    public func appendCopyText(to buffer: inout [UInt8]) {
+        CopyText.appendInteger(Int64(self), to: &buffer)
+    }
+}
+
+extension Int: CopyTextEncodable {}
+extension Int64: CopyTextEncodable {}
+extension Int32: CopyTextEncodable {}
+extension Int16: CopyTextEncodable {}
+
+extension Double: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: Double.postgresLiteral(self).utf8)
+    }
+}
+
+extension Float: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: Double.postgresLiteral(Double(self)).utf8)
+    }
+}
+
+extension Bool: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) { buffer.append(self ? UInt8(ascii: "t") : UInt8(ascii: "f")) }
+}
+
+extension String: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) { CopyText.appendEscaped(utf8, to: &buffer) }
+}
+
+extension Substring: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) { CopyText.appendEscaped(utf8, to: &buffer) }
+}
+
+extension Date: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) { buffer.append(contentsOf: PostgresTimestamp.format(self).utf8) }
+}
+
+extension Optional: CopyTextEncodable where Wrapped: CopyTextEncodable {
+    public func appendCopyText(to buffer: inout [UInt8]) {
+        if let self { self.appendCopyText(to: &buffer) } else { buffer.append(contentsOf: CopyText.null) }
+    }
+}
+
+/// COPY text format: tab-separated fields, newline-terminated rows, backslash escapes, `\N` for NULL.
+public enum CopyText {
+    static let null: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+
+    @inline(__always)
+    static func appendInteger(_ value: Int64, to buffer: inout [UInt8]) {
+        if value == 0 { buffer.append(UInt8(ascii: "0")); return }
+        var magnitude = value.magnitude
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            while magnitude > 0 {
+                digits[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 48
+                magnitude /= 10
+                count += 1
+            }
+            while count > 0 { count -= 1; buffer.append(digits[count]) }
+        }
+    }
+
+    /// Appends text with `\`, tab, newline and carriage return escaped.
+    public static func appendEscaped(_ bytes: some Sequence<UInt8>, to buffer: inout [UInt8]) {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\t"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\n"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "r"))
+            default: buffer.append(byte)
+            }
+        }
+    }
+
+    /// Splits one COPY text row (without or with its trailing newline) into unescaped fields; nil is NULL.
+    public static func fields(of line: UnsafeRawBufferPointer) -> [[UInt8]?] {
+        var end = line.count
+        if end > 0, line[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+        var fields: [[UInt8]?] = []
+        var current: [UInt8] = []
+        var index = 0
+        var rawField = true // whether the field so far is exactly `\N`
+        var fieldStart = 0
+        func finish() {
+            if rawField, index - fieldStart == 2, line[fieldStart] == UInt8(ascii: "\\"), line[fieldStart + 1] == UInt8(ascii: "N") {
+                fields.append(nil)
+            } else {
+                fields.append(current)
+            }
+            current.removeAll(keepingCapacity: true)
+            fieldStart = index + 1
+            rawField = true
+        }
+        while index < end {
+            let byte = line[index]
+            if byte == UInt8(ascii: "\t") { finish(); index += 1; continue }
+            if byte == UInt8(ascii: "\\"), index + 1 < end {
+                let next = line[index + 1]
+                switch next {
+                case UInt8(ascii: "t"): current.append(9)
+                case UInt8(ascii: "n"): current.append(10)
+                case UInt8(ascii: "r"): current.append(13)
+                case UInt8(ascii: "b"): current.append(8)
+                case UInt8(ascii: "f"): current.append(12)
+                case UInt8(ascii: "v"): current.append(11)
+                default: current.append(next)
+                }
+                index += 2
+                continue
+            }
+            current.append(byte)
+            index += 1
+        }
+        finish()
+        return fields
+    }
+}

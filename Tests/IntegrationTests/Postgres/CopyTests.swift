@@ -1,0 +1,99 @@
+import XCTest
+import Postgres
+
+final class CopyTests: PostgresTestCase {
+    struct Boom: Error {}
+
+    func testMillionRowRoundTrip() throws {
+        try connection.execute("CREATE TABLE big (id bigint, arm int, value double precision, label text)")
+        let n = 1_000_000
+        let copied = try connection.copyIn("COPY big (id, arm, value, label) FROM STDIN") { writer in
+            for i in 0..<n {
+                let label: String? = i % 1000 == 0 ? nil : (i % 7 == 0 ? "tab\there\\" : "u\(i)")
+                try writer.writeRow(Int64(i), Int32(i % 4), Double(i) * 0.5, label)
+            }
+        }
+        XCTAssertEqual(copied, n)
+        let sums = try connection.query("""
+            SELECT count(*), sum(id), sum(arm), sum(value), count(label), count(*) FILTER (WHERE label = E'tab\\there\\\\')
+            FROM big
+            """).decodeOne((Int, Double, Int, Double, Int, Int).self)
+        XCTAssertEqual(sums.0, n)
+        XCTAssertEqual(sums.1, Double(n) * Double(n - 1) / 2)
+        XCTAssertEqual(sums.2, (0..<n).reduce(0) { $0 + $1 % 4 })
+        XCTAssertEqual(sums.3, Double(n) * Double(n - 1) / 4)
+        XCTAssertEqual(sums.4, n - n / 1000)
+        XCTAssertEqual(sums.5, (0..<n).filter { $0 % 1000 != 0 && $0 % 7 == 0 }.count)
+
+        var seen = 0
+        var idSum = 0
+        var nulls = 0
+        var mismatches = 0
+        let out = try connection.copyOutRows("COPY big (id, arm, value, label) TO STDOUT") { fields in
+            seen += 1
+            let id = Int(String(decoding: fields[0]!, as: UTF8.self))!
+            idSum += id
+            if Double(String(decoding: fields[2]!, as: UTF8.self))! != Double(id) * 0.5 { mismatches += 1 }
+            if let label = fields[3] {
+                let expected = id % 7 == 0 ? "tab\there\\" : "u\(id)"
+                if String(decoding: label, as: UTF8.self) != expected { mismatches += 1 }
+            } else {
+                nulls += 1
+            }
+        }
+        XCTAssertEqual(out, n)
+        XCTAssertEqual(seen, n)
+        XCTAssertEqual(idSum, n * (n - 1) / 2)
+        XCTAssertEqual(nulls, n / 1000)
+        XCTAssertEqual(mismatches, 0)
+    }
+
+    func testThrowingBodyAbortsAndLeavesNoRows() throws {
+        try connection.execute("CREATE TABLE t (v int)")
+        XCTAssertThrowsError(try connection.copyIn("COPY t FROM STDIN") { writer in
+            for i in 0..<100_000 { try writer.writeRow(Int32(i)) }
+            throw Boom()
+        }) { XCTAssertTrue($0 is Boom) }
+        XCTAssertEqual(try connection.query("SELECT count(*) FROM t").decodeOne(Int.self), 0)
+        // The connection is usable afterwards.
+        try connection.copyIn("COPY t FROM STDIN") { try $0.writeRow(Int32(5)) }
+        XCTAssertEqual(try connection.query("SELECT sum(v) FROM t").decodeOne(Int.self), 5)
+    }
+
+    func testMalformedDataFailsWithSQLStateAndLeavesNoRows() throws {
+        try connection.execute("CREATE TABLE t (v int)")
+        XCTAssertThrowsError(try connection.copyIn("COPY t FROM STDIN") { writer in
+            try writer.write("1\n2\nnot-a-number\n4\n")
+        }) { error in
+            XCTAssertEqual((error as? PostgresError)?.code, .invalidTextRepresentation)
+        }
+        XCTAssertEqual(try connection.query("SELECT count(*) FROM t").decodeOne(Int.self), 0)
+    }
+
+    func testThrowingCopyOutBodyCancelsAndConnectionRecovers() throws {
+        try connection.execute("CREATE TABLE t AS SELECT g AS v FROM generate_series(1, 200000) g")
+        var rows = 0
+        XCTAssertThrowsError(try connection.copyOut("COPY t TO STDOUT") { _ in
+            rows += 1
+            if rows == 10 { throw Boom() }
+        }) { XCTAssertTrue($0 is Boom) }
+        XCTAssertEqual(rows, 10)
+        XCTAssertEqual(try connection.query("SELECT count(*) FROM t").decodeOne(Int.self), 200_000)
+    }
+
+    func testCopyInsideTransactionRollsBack() throws {
+        try connection.execute("CREATE TABLE t (v int)")
+        struct Later: Error {}
+        XCTAssertThrowsError(try connection.transaction { c in
+            try c.copyIn("COPY t FROM STDIN") { try $0.writeRow(Int32(1)) }
+            throw Later()
+        })
+        XCTAssertEqual(try connection.query("SELECT count(*) FROM t").decodeOne(Int.self), 0)
+    }
+
+    func testCopyRefusesParametersAndNonCopyStatements() throws {
+        XCTAssertThrowsError(try connection.copyIn("COPY t FROM STDIN WHERE v = \(1)") { _ in })
+        XCTAssertThrowsError(try connection.copyIn("SELECT 1") { _ in })
+        XCTAssertEqual(try connection.query("SELECT 2").decodeOne(Int.self), 2)
+    }
+}
