@@ -37,7 +37,10 @@ let package = Package(
             ]
         ),
         /// The `causeway` executable.
-        .executableTarget(name: "causeway", dependencies: ["Console"]),
+        .executableTarget(
+            name: "causeway",
+            dependencies: ["Console", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // MARK: - Implementation details
 

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Platform
+import Postgres
+
+/// `db migrate | db status | db start | db stop`
+struct DatabaseCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Manage the database: schema migrations and the embedded server.",
+        subcommands: [Migrate.self, Status.self, Start.self, Stop.self]
+    )
+
+    struct Migrate: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending schema migrations, each in its own transaction.",
+            discussion: "Refuses to run when an applied migration file has changed since.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let applied = try DatabaseAdmin.migrate(context.store())
+            let names = applied.map(\.fileName)
+            let text = names.isEmpty ? "schema is up to date" : names.map { "applied \($0)" }.joined(separator: "\n")
+            return .summary(text, [("applied", .array(names.map(ConsoleValue.string)))])
+        }
+    }
+
+    struct Status: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show which database is in use (never its password) and each migration's state.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let status = try DatabaseAdmin.status(context.store())
+            let pending = status.migrations.filter { $0.state == .pending }.count
+            let migrations = Table(columns: ["version", "file", "state", "applied_at"], rows: status.migrations.map {
+                [.int($0.version), .string($0.fileName), .string($0.state.rawValue), .optional($0.appliedAt)]
+            })
+            let fields: [(String, ConsoleValue)] = [
+                ("database", .string(status.database)),
+                ("source", .string(status.source)),
+                ("server_version", .string(status.serverVersion)),
+                ("pending", .int(pending)),
+            ]
+            let text = AlignedFormat().render(.record(fields)) + "\n" + AlignedFormat().render(.table(migrations))
+            let rows = zip(migrations.rows, status.migrations).map { row, _ in
+                ConsoleValue.object(Array(zip(migrations.columns, row)))
+            }
+            return .summary(text, fields + [("migrations", .array(rows))])
+        }
+    }
+
+    struct Start: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create and start the embedded database under .causeway/postgres.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let server = try embeddedServer(context)
+            server.notes.forEach(context.note)
+            let started = try server.start()
+            return .summary(started ? "embedded database started in \(server.directory)"
+                                    : "embedded database already running in \(server.directory)",
+                            [("directory", .string(server.directory)), ("started", .bool(started))])
+        }
+    }
+
+    struct Stop: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded database.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let server = try embeddedServer(context)
+            context.closeStore()
+            let stopped = try server.stop()
+            return .summary(stopped ? "embedded database stopped" : "embedded database was not running",
+                            [("directory", .string(server.directory)), ("stopped", .bool(stopped))])
+        }
+    }
+}
+
+private func embeddedServer(_ context: CommandContext) throws -> EmbeddedServer {
+    guard case .embedded(let workingDirectory) = context.target else {
+        throw ConsoleError("db start and db stop manage the embedded database; this session uses \(context.target.source)")
+    }
+    return try EmbeddedServer(workingDirectory: workingDirectory)
+}

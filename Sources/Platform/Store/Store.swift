@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import Postgres
+
+/// An open connection to the Causeway database and where it came from.
+public final class Store {
+    /// The connection; every use case runs its command in one transaction on it.
+    public let connection: Connection
+    /// Which database this is.
+    public let target: DatabaseTarget
+
+    /// Opens the target; for the embedded default, creates and starts the cluster first.
+    ///
+    /// `note` receives one-line remarks for the user (where the embedded cluster lives).
+    public static func open(_ target: DatabaseTarget, logger: Logger = Logger(label: "causeway.store"),
+                            note: (String) -> Void = { _ in }) throws -> Store {
+        switch target {
+        case .embedded(let workingDirectory):
+            let server = try EmbeddedServer(workingDirectory: workingDirectory)
+            server.notes.forEach(note)
+            try server.start()
+            return Store(connection: try Connection(server.configuration, logger: logger), target: target)
+        default:
+            // never nil: only .embedded has no configuration
+            return Store(connection: try Connection(target.configuration!, logger: logger), target: target)
+        }
+    }
+
+    init(connection: Connection, target: DatabaseTarget) {
+        self.connection = connection
+        self.target = target
+    }
+
+    /// Wraps an open connection (tests, tools).
+    public convenience init(connection: Connection) {
+        self.init(connection: connection, target: .flag("(connection)"))
+    }
+
+    /// The database this store is connected to, URL-shaped, never with a password.
+    public var redactedDescription: String { connection.redactedDescription }
+}
+
+@available(*, unavailable)
+extension Store: Sendable {}
