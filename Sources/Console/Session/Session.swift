@@ -95,6 +95,10 @@ public final class Session {
             let path = words.prefix(used + 1).joined(separator: " ")
             return try fail("unknown command \"\(path)\"; type help for the list", source: source, line: line)
         }
+        if words.contains("--help") || words.contains("-h") {
+            io.out(ConsoleRoot.helpMessage(for: type) + "\n")
+            return
+        }
         let parsed: ParsableCommand
         do {
             parsed = try ConsoleRoot.parseAsRoot(words)

@@ -130,7 +130,7 @@ public struct EmbeddedServer: Sendable {
 
     /// Serializes start and stop across processes with an exclusive `flock` on `DIR/lock`.
     private func withLock<R>(_ body: () throws -> R) throws -> R {
-        let fd = open(directory + "/lock", O_CREAT | O_RDWR, 0o600)
+        let fd = open(directory + "/lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw EmbeddedServerError("cannot open \(directory)/lock: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw EmbeddedServerError("cannot lock \(directory)/lock") }
