@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "_TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Console", "Platform", "Postgres", "_TestSupport"]
+            dependencies: ["Console", "Platform", "Postgres", "_TestSupport", "CGLPK", "CXGBoost"]
         ),
     ]
 )

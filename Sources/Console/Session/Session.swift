@@ -39,12 +39,13 @@ public final class Session {
         self.interactive = interactive
     }
 
-    /// The exit status psql would give: 0 success, 1 a command failed, 2 connection failed, 3 stopped by `--on-error-stop`.
+    /// The exit status psql would give: 0 success, 1 a command failed (scripts only), 2 connection failed,
+    /// 3 stopped by `--on-error-stop`.
     public func exitStatus(after halt: Halt?) -> Int32 {
         switch halt {
         case .stoppedOnError: 3
         case .connectionFailed: 2
-        case .quit, nil: hasFailed ? 1 : 0
+        case .quit, nil: hasFailed && !interactive ? 1 : 0
         }
     }
 
