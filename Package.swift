@@ -66,6 +66,12 @@ let package = Package(
             name: "EmbedSchema", capability: .buildTool(),
             dependencies: ["SchemaEmbedder"]
         ),
+        /// Benchmarks (`tools/bench`), never timed unit tests.
+        .executableTarget(
+            name: "causeway-bench",
+            dependencies: ["Postgres"],
+            path: "Benchmarks/causeway-bench"
+        ),
         .target(
             name: "_TestSupport",
             dependencies: ["Postgres"],

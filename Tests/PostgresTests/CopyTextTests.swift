@@ -18,13 +18,38 @@ final class CopyTextTests: XCTestCase {
         XCTAssertEqual(encode("a\tb\nc\\d\re", missing, Int64.min, 0, -42, true), "a\\tb\\nc\\\\d\\re\t\\N\t-9223372036854775808\t0\t-42\tt")
     }
 
-    func testFieldsUnescapeAndRecognizeNull() {
+    func testRowFieldsUnescapeAndRecognizeNull() throws {
         let line = Array("a\\tb\\nc\\\\d\t\\N\t\t\\\\N\n".utf8)
-        let fields = line.withUnsafeBytes { CopyText.fields(of: $0) }
-        XCTAssertEqual(fields.count, 4)
-        XCTAssertEqual(fields[0].map { String(decoding: $0, as: UTF8.self) }, "a\tb\nc\\d")
-        XCTAssertNil(fields[1])
-        XCTAssertEqual(fields[2], [])
-        XCTAssertEqual(fields[3].map { String(decoding: $0, as: UTF8.self) }, "\\N", "an escaped backslash before N is text, not NULL")
+        try line.withUnsafeBytes { bytes in
+            let row = CopyRow(line: bytes)
+            XCTAssertEqual(row.count, 4)
+            let fields = row.fields
+            XCTAssertEqual(fields[0].map { String(decoding: $0, as: UTF8.self) }, "a\tb\nc\\d")
+            XCTAssertNil(fields[1])
+            XCTAssertEqual(fields[2], [])
+            XCTAssertEqual(fields[3].map { String(decoding: $0, as: UTF8.self) }, "\\N", "an escaped backslash before N is text, not NULL")
+            let decoded = try row.decode((String, String?, String, String).self)
+            XCTAssertEqual(decoded.0, "a\tb\nc\\d")
+            XCTAssertNil(decoded.1)
+            XCTAssertEqual(decoded.2, "")
+            XCTAssertEqual(decoded.3, "\\N")
+        }
+    }
+
+    func testRowDecodesNumbersInPlaceAndChecksArity() throws {
+        let line = Array("-42\t7\t2.5e-3\tt\n".utf8)
+        try line.withUnsafeBytes { bytes in
+            let row = CopyRow(line: bytes)
+            let (a, b, c, d) = try row.decode((Int64, Int32, Double, Bool).self)
+            XCTAssertEqual(a, -42)
+            XCTAssertEqual(b, 7)
+            XCTAssertEqual(c, 0.0025)
+            XCTAssertTrue(d)
+            XCTAssertThrowsError(try row.decode((Int64, Int32, Double).self), "too few targets")
+            XCTAssertThrowsError(try row.decode((Int64, Int32, Double, Bool, Int).self), "too many targets")
+            XCTAssertThrowsError(try row.decode((Int64, Int64, Int64, Bool).self)) { error in
+                XCTAssertTrue("\(error)".contains("field 3"), "\(error)")
+            }
+        }
     }
 }

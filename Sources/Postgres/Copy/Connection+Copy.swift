@@ -114,10 +114,11 @@ extension Connection {
         return try finishCopy(statement.sql)
     }
 
-    /// Runs `COPY … TO STDOUT` in text format and hands `body` each row's unescaped fields (nil is NULL).
+    /// Runs `COPY … TO STDOUT` in text format and hands `body` each row, to decode in place:
+    /// `try row.decode((Int64, Int32, Double).self)`.
     @discardableResult
-    public func copyOutRows(_ statement: SQLQuery, _ body: ([[UInt8]?]) throws -> Void) throws -> Int {
-        try copyOut(statement) { line in try body(CopyText.fields(of: line)) }
+    public func copyOutRows(_ statement: SQLQuery, _ body: (CopyRow) throws -> Void) throws -> Int {
+        try copyOut(statement) { line in try body(CopyRow(line: line)) }
     }
 
     private func startCopy(_ sql: String, expecting status: ExecStatusType) throws {

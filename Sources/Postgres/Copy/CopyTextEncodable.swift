@@ -84,47 +84,4 @@ public enum CopyText {
             }
         }
     }
-
-    /// Splits one COPY text row (without or with its trailing newline) into unescaped fields; nil is NULL.
-    public static func fields(of line: UnsafeRawBufferPointer) -> [[UInt8]?] {
-        var end = line.count
-        if end > 0, line[end - 1] == UInt8(ascii: "\n") { end -= 1 }
-        var fields: [[UInt8]?] = []
-        var current: [UInt8] = []
-        var index = 0
-        var rawField = true // whether the field so far is exactly `\N`
-        var fieldStart = 0
-        func finish() {
-            if rawField, index - fieldStart == 2, line[fieldStart] == UInt8(ascii: "\\"), line[fieldStart + 1] == UInt8(ascii: "N") {
-                fields.append(nil)
-            } else {
-                fields.append(current)
-            }
-            current.removeAll(keepingCapacity: true)
-            fieldStart = index + 1
-            rawField = true
-        }
-        while index < end {
-            let byte = line[index]
-            if byte == UInt8(ascii: "\t") { finish(); index += 1; continue }
-            if byte == UInt8(ascii: "\\"), index + 1 < end {
-                let next = line[index + 1]
-                switch next {
-                case UInt8(ascii: "t"): current.append(9)
-                case UInt8(ascii: "n"): current.append(10)
-                case UInt8(ascii: "r"): current.append(13)
-                case UInt8(ascii: "b"): current.append(8)
-                case UInt8(ascii: "f"): current.append(12)
-                case UInt8(ascii: "v"): current.append(11)
-                default: current.append(next)
-                }
-                index += 2
-                continue
-            }
-            current.append(byte)
-            index += 1
-        }
-        finish()
-        return fields
-    }
 }
