@@ -48,7 +48,17 @@ do {
             }
         }
         precondition(checksum.isFinite)
-        report("swift copy out", rows: count, seconds: time)
+        report("swift copy out (decoded)", rows: count, seconds: time)
+        var raw = 0
+        var bytes = 0
+        let rawTime = try seconds {
+            try connection.copyOut("COPY bench_copy (id, arm, value) TO STDOUT") { line in
+                bytes += line.count
+                raw += 1
+            }
+        }
+        precondition(bytes > 0)
+        report("swift copy out (raw)", rows: raw, seconds: rawTime)
     default:
         FileHandle.standardError.write(Data("causeway-bench: unknown mode \(mode)\n".utf8))
         exit(64)

@@ -53,3 +53,30 @@ final class CopyTextTests: XCTestCase {
         }
     }
 }
+
+final class DoubleParsingTests: XCTestCase {
+    /// The fast path must agree bit for bit with strtod wherever it answers.
+    func testFastPathMatchesStrtod() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "1", "-1.5", "0.001", "123456789012345", "1234567890.12345", "0.1", "0.3",
+                     "9007199254740993", "1e5", "NaN", "Infinity", "-Infinity", "1.", ".5", "1.2.3", "", "-", "12a"]
+        for _ in 0..<20_000 {
+            let value = Double.random(in: -1e6...1e6, using: &generator)
+            texts.append("\(value)")
+            texts.append(String(format: "%.3f", value))
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBytes { Double.fastParseDouble($0) }
+            let full = bytes.withUnsafeBytes { Double.parseDouble($0) }
+            if let fast {
+                XCTAssertEqual(fast.bitPattern, strtod(text, nil).bitPattern, text)
+            }
+            if let expected = Double(text), !text.hasPrefix(".") {
+                XCTAssertEqual(full?.bitPattern ?? 0, expected.bitPattern, text)
+            }
+        }
+        XCTAssertNil([UInt8]("1.2.3".utf8).withUnsafeBytes { Double.parseDouble($0) })
+        XCTAssertNil([UInt8]("12a".utf8).withUnsafeBytes { Double.parseDouble($0) })
+    }
+}

@@ -37,7 +37,14 @@ extension String: PostgresDecodable {
 }
 
 enum IntegerText {
-    static let integerTypes: Set<PostgresOID> = [PostgresType.int2, PostgresType.int4, PostgresType.int8, PostgresType.oid]
+    /// Whether a column of this type may decode as an integer (a switch: this runs per value).
+    @inline(__always)
+    static func accepts(_ type: PostgresOID) -> Bool {
+        switch type {
+        case PostgresType.int2, PostgresType.int4, PostgresType.int8, PostgresType.oid, PostgresType.unknown, PostgresType.text: true
+        default: false
+        }
+    }
 
     /// Parses an optionally signed decimal integer; nil on overflow or any other byte.
     @inline(__always)
@@ -63,7 +70,7 @@ enum IntegerText {
 
 extension Int64: PostgresDecodable {
     public static func decode(_ bytes: UnsafeRawBufferPointer, type: PostgresOID) throws(PostgresDecodingFailure) -> Int64 {
-        guard IntegerText.integerTypes.contains(type) || type == PostgresType.unknown || type == PostgresType.text else { throw .typeMismatch }
+        guard IntegerText.accepts(type) else { throw .typeMismatch }
         guard let value = IntegerText.parse(bytes) else { throw .invalidValue }
         return value
     }
@@ -83,18 +90,18 @@ extension Int32: PostgresDecodable {
 }
 
 extension Double: PostgresDecodable {
-    static let numericTypes: Set<PostgresOID> = IntegerText.integerTypes.union([
-        PostgresType.float4, PostgresType.float8, PostgresType.numeric, PostgresType.unknown, PostgresType.text,
-    ])
-
     public static func decode(_ bytes: UnsafeRawBufferPointer, type: PostgresOID) throws(PostgresDecodingFailure) -> Double {
-        guard numericTypes.contains(type) else { throw .typeMismatch }
+        switch type {
+        case PostgresType.float4, PostgresType.float8, PostgresType.numeric: break
+        default: guard IntegerText.accepts(type) else { throw .typeMismatch }
+        }
         guard let value = parseDouble(bytes) else { throw .invalidValue }
         return value
     }
 
     /// Parses PostgreSQL's float text, including `NaN`, `Infinity` and `-Infinity`.
     static func parseDouble(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        if let value = fastParseDouble(bytes) { return value }
         guard !bytes.isEmpty, bytes.count < 64 else { return bytes.isEmpty ? nil : Double(String(decoding: bytes, as: UTF8.self)) }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer -> Double? in
             for i in 0..<bytes.count { buffer[i] = CChar(bitPattern: bytes[i]) }
@@ -104,6 +111,47 @@ extension Double: PostgresDecodable {
             guard let end, end == buffer.baseAddress! + bytes.count else { return nil }
             return value
         }
+    }
+}
+
+private let exactPowersOfTen: [Double] = (0...22).map { exponent in
+    var value = 1.0
+    for _ in 0..<exponent { value *= 10 }
+    return value
+}
+
+extension Double {
+    /// Clinger's fast path: `[-]digits[.digits]` with at most 15 significant digits and at most 22
+    /// decimals is one exactly rounded division of two exact doubles. Nil sends the text to strtod.
+    @inline(__always)
+    static func fastParseDouble(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var index = 0
+        var negative = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var decimals = 0
+        var seenPoint = false
+        var any = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+            } else {
+                let digit = byte &- 48
+                guard digit < 10 else { return nil }
+                any = true
+                if mantissa != 0 || digit != 0 { digits += 1 }
+                guard digits <= 15 else { return nil }
+                mantissa = mantissa * 10 + UInt64(digit)
+                if seenPoint { decimals += 1 }
+            }
+            index += 1
+        }
+        guard any, decimals <= 22 else { return nil }
+        let value = Double(mantissa) / exactPowersOfTen[decimals]
+        return negative ? -value : value
     }
 }
 
