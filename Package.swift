@@ -22,10 +22,12 @@ let package = Package(
             name: "Postgres",
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
         ),
+        /// Hashing, bucketing and designs (user split, switchback, cluster, holdout, layers), SRM. Pure.
+        .target(name: "Randomization"),
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Randomization", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSchema"]
         ),
         /// The admin console: reader, grammar, commands and output formats.
@@ -69,7 +71,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "Randomization"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(
@@ -81,7 +83,10 @@ let package = Package(
         // MARK: - Tests
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "_TestSupport"]),
+        .testTarget(
+            name: "RandomizationTests", dependencies: ["Randomization"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "_TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
