@@ -48,15 +48,36 @@ CREATE TABLE experiment_phases (
     PRIMARY KEY (experiment_id, phase)
 );
 
+-- Sticky assignments: once stored, a unit keeps its arm for the phase whatever the weights become.
+-- A unit in the universal holdout is recorded with held_out and no arm.
 CREATE TABLE assignments (
     unit          text NOT NULL,
     experiment_id bigint NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
     phase         integer NOT NULL,
-    arm           text NOT NULL,
+    arm           text,
+    held_out      boolean NOT NULL DEFAULT false,
     assigned_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (unit, experiment_id, phase)
+    PRIMARY KEY (unit, experiment_id, phase),
+    CHECK (held_out = (arm IS NULL))
 );
 CREATE INDEX assignments_by_experiment ON assignments (experiment_id, phase, arm);
+
+-- Unit → cluster mappings for cluster designs (geo cells, graph clusters), by mapping name.
+CREATE TABLE unit_clusters (
+    unit       text NOT NULL,
+    mapping    text NOT NULL,
+    cluster    text NOT NULL CHECK (cluster <> ''),
+    PRIMARY KEY (unit, mapping)
+);
+CREATE INDEX unit_clusters_by_mapping ON unit_clusters (mapping, cluster);
+
+-- The universal holdout: one row. Held-out units get no arm in any experiment or allocation.
+CREATE TABLE holdout (
+    id        boolean PRIMARY KEY DEFAULT true CHECK (id),
+    percent   double precision NOT NULL CHECK (percent >= 0 AND percent <= 50),
+    seed      text NOT NULL,
+    set_at    timestamptz NOT NULL DEFAULT now()
+);
 
 CREATE TABLE metrics (
     name        text PRIMARY KEY CHECK (name <> ''),

@@ -2,6 +2,7 @@ extension Connection {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     ///
     /// Nested calls use savepoints, so an inner failure undoes only the inner work.
+    @discardableResult
     public func transaction<R>(_ body: (Connection) throws -> R) throws -> R {
         let depth = transactionDepth
         let savepoint = "causeway_sp_\(depth)"

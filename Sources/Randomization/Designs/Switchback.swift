@@ -106,7 +106,8 @@ public struct SwitchbackDesign: Sendable, Equatable {
         return Assignment(arm: arm, window: window, inBurnIn: switched && t - window.start < burnInSeconds, switched: switched)
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    /// Floor division (toward −∞).
+    public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }

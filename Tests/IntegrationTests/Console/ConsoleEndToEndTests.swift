@@ -42,8 +42,8 @@ final class ConsoleEndToEndTests: XCTestCase {
         let tables = try Connection(.url(url)).query("""
             SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
             """).decode(String.self)
-        XCTAssertEqual(tables, ["arms", "assignments", "experiment_phases", "experiments", "metrics", "outcomes",
-                                "schema_migrations", "units"])
+        XCTAssertEqual(tables, ["arms", "assignments", "experiment_phases", "experiments", "holdout", "metrics", "outcomes",
+                                "schema_migrations", "unit_clusters", "units"])
     }
 
     func testDatabaseURLFromEnvironmentIsUsed() throws {

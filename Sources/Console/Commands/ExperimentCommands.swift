@@ -1,0 +1,225 @@
+import ArgumentParser
+import Foundation
+import Platform
+import Randomization
+
+/// `experiment create|list|show|start|stop|set|phase`
+struct ExperimentCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "Define and run experiments: user splits, switchbacks and cluster designs.",
+        subcommands: [Create.self, List.self, Show.self, Start.self, Stop.self, Set.self, Phase.self]
+    )
+
+    struct Create: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a draft experiment.",
+            discussion: """
+                Weights are percentages summing to 100. The seed defaults to the name. Experiments sharing a \
+                --layer take disjoint --range A:B slices of it and never share a unit. Switchbacks take --regions, \
+                --window (dividing 24h, aligned to UTC midnight), --burn-in after each switch, and --carryover M \
+                for the Bojinov–Simchi-Levi–Zhao optimal design (with --periods T, a multiple of M). Cluster \
+                designs draw once per cluster of --clusters (a mapping from `import clusters`).
+                """)
+
+        @Argument(help: "A unique name.") var name: String
+        @Option(help: "user, switchback or cluster.") var design: String = "user"
+        @Option(help: "Arms and weights in percent: control:50,treatment:50.") var arms: String
+        @Option(help: "Hashing seed (default: the name).") var seed: String?
+        @Option(help: "GrowthBook hash version, 1 or 2.") var hashVersion: Int = 2
+        @Option(help: "Share of eligible units that enter, 0 to 1.") var coverage: Double = 1
+        @Option(help: "Layer for mutually exclusive experiments.") var layer: String?
+        @Option(help: "This experiment's slice of the layer, A:B.") var range: String?
+        @Option(help: "What a unit is (user, order, …).") var unitType: String = "user"
+        @Option(help: "Switchback regions: r1,r2.") var regions: String?
+        @Option(help: "Switchback window: 15m, 30m, 1h, …") var window: String?
+        @Option(help: "Switchback burn-in after each switch: 5m.") var burnIn: String?
+        @Option(help: "Carryover order m: randomize only at the optimal design's points.") var carryover: Int?
+        @Option(help: "Number of switchback periods T (with --carryover, a multiple of m).") var periods: Int?
+        @Option(help: "First switchback period (default: the window holding the start).") var start: String?
+        @Option(help: "Cluster mapping for a cluster design.") var clusters: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let design = Experiment.Design(rawValue: design) else {
+                throw ConsoleError("--design \"\(design)\" must be user, switchback or cluster")
+            }
+            guard let version = HashVersion(rawValue: hashVersion) else { throw ConsoleError("--hash-version must be 1 or 2") }
+            var definition = ExperimentCatalog.Definition(name: name, arms: try ValueParsing.arms(arms))
+            definition.design = design
+            definition.seed = seed
+            definition.hashVersion = version
+            definition.coverage = coverage
+            definition.unitType = unitType
+            switch (layer, range) {
+            case (nil, nil): break
+            case (let layer?, let range?):
+                let (a, b) = try ValueParsing.range(range)
+                definition.layer = Namespace(id: layer, start: a, end: b)
+            default: throw ConsoleError("--layer and --range go together")
+            }
+            var parameters = Experiment.DesignParameters()
+            parameters.regions = regions.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            parameters.windowSeconds = try window.map { try ValueParsing.duration($0, flag: "--window") }
+            parameters.burnInSeconds = try burnIn.map { try ValueParsing.duration($0, flag: "--burn-in") }
+            parameters.carryover = carryover
+            parameters.periods = periods
+            parameters.start = try start.map { Int64(try ValueParsing.time($0, flag: "--start").timeIntervalSince1970.rounded(.down)) }
+            parameters.clusters = clusters
+            definition.parameters = parameters
+            let experiment = try ExperimentCatalog.create(definition, in: context.store())
+            return .summary("created experiment \(experiment.name) (\(experiment.design.rawValue), \(experiment.armList)); start it with: experiment start \(experiment.name)",
+                            experimentFields(experiment))
+        }
+    }
+
+    struct List: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "List experiments.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let experiments = try ExperimentCatalog.list(in: context.store())
+            return .table(Table(columns: ["name", "design", "status", "phase", "arms", "coverage", "layer"], rows: experiments.map { e in
+                [.string(e.name), .string(e.design.rawValue), .string(e.status.rawValue), .int(e.phase), .string(e.armList),
+                 .double(e.coverage), .optional(e.layer.map { "\($0.id) \(fmt($0.start)):\(fmt($0.end))" })]
+            }))
+        }
+    }
+
+    struct Show: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an experiment: definition, counts per arm with the SRM check, a switchback's schedule.")
+
+        @Argument(help: "The experiment.") var name: String
+        @Option(help: "Switchback windows to list per region.") var windows: Int = 8
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let store = try context.store()
+            let experiment = try ExperimentCatalog.get(name, in: store)
+            var fields = experimentFields(experiment)
+            var text = AlignedFormat().render(.record(fields))
+            if experiment.design == .switchback {
+                let (table, rows) = try schedule(experiment, windows: max(1, min(windows, 1000)))
+                text += "\nSchedule (UTC; * marks a switch, whose first \(ValueParsing.formatDuration(experiment.parameters.burnInSeconds ?? 0)) are burn-in):\n"
+                text += AlignedFormat().render(.table(table))
+                fields.append(("schedule", .array(rows)))
+            } else {
+                let counts = try ExperimentCatalog.counts(experiment, in: store)
+                let total = counts.arms.reduce(0) { $0 + $1.count }
+                let table = Table(columns: ["arm", "weight", "units", "share"], rows: zip(experiment.arms, counts.arms).map { arm, count in
+                    [.string(arm.name), .double(arm.weight), .int(count.count),
+                     total > 0 ? .double((Double(count.count) / Double(total) * 1000).rounded() / 10) : .null]
+                })
+                text += "\n" + AlignedFormat().render(.table(table))
+                var srmText = "SRM: not enough units"
+                var srmValue: ConsoleValue = .null
+                if let srm = counts.sampleRatio {
+                    srmText = "SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+                        + (srm.isMismatch ? " — MISMATCH (p < 0.001): check the assignment pipeline" : " — ok")
+                    srmValue = .object([("chi_square", .double(srm.chiSquare)), ("p_value", .double(srm.pValue)),
+                                        ("mismatch", .bool(srm.isMismatch))])
+                }
+                text += "held out: \(counts.heldOut)\n" + srmText + "\n"
+                fields.append(("counts", .object(counts.arms.map { ($0.name, .int($0.count)) })))
+                fields.append(("held_out", .int(counts.heldOut)))
+                fields.append(("srm", srmValue))
+            }
+            return .summary(text, fields)
+        }
+
+        private func schedule(_ experiment: Experiment, windows: Int) throws -> (Table, [ConsoleValue]) {
+            let design = try experiment.switchbackDesign()
+            let regions = experiment.parameters.regions ?? []
+            let now = Int64(Date().timeIntervalSince1970)
+            let firstPeriod = max(1, (design.window(at: now)?.period ?? 1))
+            let lastPeriod = design.periods.map { min($0, firstPeriod + windows - 1) } ?? firstPeriod + windows - 1
+            var rows: [[ConsoleValue]] = []
+            var json: [ConsoleValue] = []
+            for period in firstPeriod...max(firstPeriod, lastPeriod) {
+                let start = design.start + Int64(period - 1) * design.windowSeconds
+                var row: [ConsoleValue] = [.int(period), .string(ValueParsing.formatTime(Date(timeIntervalSince1970: Double(start))))]
+                var arms: [(String, ConsoleValue)] = []
+                for region in regions {
+                    guard let a = design.assign(region: region, at: start) else { continue }
+                    let arm = experiment.arms[a.arm].name
+                    row.append(.string(a.switched ? arm + " *" : arm))
+                    arms.append((region, .string(arm)))
+                }
+                rows.append(row)
+                json.append(.object([("period", .int(period)), ("start", .string(ValueParsing.formatTime(Date(timeIntervalSince1970: Double(start))))),
+                                     ("randomized", .bool(design.randomizationPeriod(for: period) == period)), ("arms", .object(arms))]))
+            }
+            return (Table(columns: ["period", "window start"] + regions, rows: rows), json)
+        }
+    }
+
+    struct Start: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a draft experiment.")
+        @Argument(help: "The experiment.") var name: String
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let e = try ExperimentCatalog.start(name, in: context.store())
+            return .summary("experiment \(e.name) is running", experimentFields(e))
+        }
+    }
+
+    struct Stop: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a running experiment; its assignments stay on record.")
+        @Argument(help: "The experiment.") var name: String
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let e = try ExperimentCatalog.stop(name, in: context.store())
+            return .summary("experiment \(e.name) is stopped", experimentFields(e))
+        }
+    }
+
+    struct Set: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change weights or coverage; assigned units stay where they are.")
+        @Argument(help: "The experiment.") var name: String
+        @Option(help: "New weights for the same arms: control:40,treatment:60.") var arms: String?
+        @Option(help: "New coverage, 0 to 1.") var coverage: Double?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let e = try ExperimentCatalog.set(name, arms: try arms.map(ValueParsing.arms), coverage: coverage, in: context.store())
+            return .summary("experiment \(e.name): \(e.armList), coverage \(fmt(e.coverage))", experimentFields(e))
+        }
+    }
+
+    struct Phase: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a new phase with a new seed: re-randomizes every unit, on purpose.")
+        @Argument(help: "The experiment.") var name: String
+        @Option(help: "The new phase's seed (default: NAME#PHASE).") var seed: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let e = try ExperimentCatalog.newPhase(name, seed: seed, in: context.store())
+            return .summary("experiment \(e.name) is in phase \(e.phase) with seed \(e.seed)", experimentFields(e))
+        }
+    }
+}
+
+func experimentFields(_ e: Experiment) -> [(String, ConsoleValue)] {
+    var fields: [(String, ConsoleValue)] = [
+        ("name", .string(e.name)), ("design", .string(e.design.rawValue)), ("status", .string(e.status.rawValue)),
+        ("unit_type", .string(e.unitType)), ("arms", .string(e.armList)), ("seed", .string(e.seed)),
+        ("hash_version", .int(e.hashVersion.rawValue)), ("coverage", .double(e.coverage)), ("phase", .int(e.phase)),
+        ("layer", .optional(e.layer?.id)), ("range", .optional(e.layer.map { "\(fmt($0.start)):\(fmt($0.end))" })),
+    ]
+    if e.design == .switchback {
+        let p = e.parameters
+        fields.append(("regions", .string(p.regions?.joined(separator: ",") ?? "")))
+        fields.append(("window", .string(p.windowSeconds.map(ValueParsing.formatDuration) ?? "")))
+        fields.append(("burn_in", .string(ValueParsing.formatDuration(p.burnInSeconds ?? 0))))
+        fields.append(("carryover", p.carryover.map(ConsoleValue.int) ?? .null))
+        fields.append(("periods", p.periods.map(ConsoleValue.int) ?? .null))
+        fields.append(("first_period", .optional(p.start.map { ValueParsing.formatTime(Date(timeIntervalSince1970: Double($0))) })))
+    }
+    if e.design == .cluster { fields.append(("clusters", .optional(e.parameters.clusters))) }
+    fields.append(("created_at", .string(ValueParsing.formatTime(e.createdAt))))
+    fields.append(("started_at", .optional(e.startedAt.map(ValueParsing.formatTime))))
+    fields.append(("stopped_at", .optional(e.stoppedAt.map(ValueParsing.formatTime))))
+    return fields
+}
+
+func fmt(_ value: Double) -> String { ConsoleValue.double(value).text }
+
+func formatP(_ p: Double) -> String { p < 0.0001 ? String(format: "%.2e", p) : String(format: "%.4f", p) }

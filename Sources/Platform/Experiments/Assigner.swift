@@ -1,0 +1,199 @@
+import Foundation
+import Postgres
+import Randomization
+
+/// `assign`: sticky assignment of units to arms. Stored assignments never move; new units follow
+/// the current weights; held-out units get no arm and are recorded as held out.
+public enum Assigner {
+    /// Where a unit landed.
+    public enum Outcome: Sendable, Equatable {
+        case arm(String)
+        /// In the universal holdout: no arm, recorded.
+        case heldOut
+        /// Outside the coverage or the layer's range: not recorded, may enter if coverage grows.
+        case notInExperiment
+    }
+
+    /// One unit's assignment.
+    public struct Single: Sendable {
+        public let outcome: Outcome
+        /// False when the stored assignment was returned.
+        public let isNew: Bool
+        /// The unit's cluster, for cluster designs.
+        public let cluster: String?
+    }
+
+    /// Assigns one unit of a user-split or cluster experiment, storing it (sticky).
+    public static func assign(_ name: String, unit: String, in store: Store) throws -> Single {
+        guard !unit.isEmpty else { throw PlatformError("a unit id cannot be empty") }
+        return try store.connection.transaction { c in
+            let experiment = try Experiment.load(name, on: c)
+            guard experiment.design != .switchback else {
+                throw PlatformError("experiment \"\(name)\" is a switchback: give --at TIME and --region R")
+            }
+            let stored = try c.query("""
+                SELECT arm, held_out FROM assignments
+                WHERE unit = \(unit) AND experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
+                """).decode((String?, Bool).self)
+            var cluster: String?
+            if experiment.design == .cluster {
+                cluster = try clusterOf(unit, mapping: experiment.parameters.clusters ?? "default", on: c)
+            }
+            if let row = stored.first {
+                return Single(outcome: row.1 ? .heldOut : .arm(row.0 ?? ""), isNew: false, cluster: cluster)
+            }
+            guard experiment.status == .running else {
+                throw PlatformError("experiment \"\(name)\" is \(experiment.status.rawValue); only a running experiment assigns new units")
+            }
+            let outcome = try decide(unit: unit, cluster: cluster, experiment: experiment, holdout: HoldoutSettings.current(on: c))
+            switch outcome {
+            case .arm(let arm):
+                try c.execute("""
+                    INSERT INTO assignments (unit, experiment_id, phase, arm) VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(arm))
+                    """)
+            case .heldOut:
+                try c.execute("""
+                    INSERT INTO assignments (unit, experiment_id, phase, arm, held_out)
+                    VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(String?.none), true)
+                    """)
+            case .notInExperiment:
+                break
+            }
+            return Single(outcome: outcome, isNew: outcome != .notInExperiment, cluster: cluster)
+        }
+    }
+
+    static func decide(unit: String, cluster: String?, experiment: Experiment, holdout: Holdout?) throws -> Outcome {
+        if let holdout, holdout.group(of: unit) == .heldOut { return .heldOut }
+        let split = try experiment.userSplit()
+        guard let index = split.assign(cluster ?? unit) else { return .notInExperiment }
+        return .arm(experiment.arms[index].name)
+    }
+
+    private static func clusterOf(_ unit: String, mapping: String, on c: Connection) throws -> String {
+        let rows = try c.query("SELECT cluster FROM unit_clusters WHERE unit = \(unit) AND mapping = \(mapping)").decode(String.self)
+        guard let cluster = rows.first else {
+            throw PlatformError("unit \"\(unit)\" has no cluster in mapping \"\(mapping)\"; import clusters first")
+        }
+        return cluster
+    }
+
+    /// The arm in force for a switchback region at a time, with its window and burn-in.
+    public struct SwitchbackAssignment: Sendable {
+        public let arm: String
+        public let region: String
+        public let window: SwitchbackDesign.Window
+        public let inBurnIn: Bool
+        public let switched: Bool
+    }
+
+    /// Looks up a switchback's arm in force; nothing is stored (the schedule is a pure function).
+    public static func assignSwitchback(_ name: String, region: String, at time: Date, in store: Store) throws -> SwitchbackAssignment {
+        let experiment = try Experiment.load(name, on: store.connection)
+        guard experiment.design == .switchback else {
+            throw PlatformError("experiment \"\(name)\" is a \(experiment.design.rawValue) design; --at and --region are for switchbacks")
+        }
+        guard experiment.status != .draft else { throw PlatformError("experiment \"\(name)\" is draft; start it first") }
+        guard experiment.parameters.regions?.contains(region) ?? false else {
+            throw PlatformError("experiment \"\(name)\" has no region \"\(region)\" (regions: \(experiment.parameters.regions?.joined(separator: ",") ?? ""))")
+        }
+        let design = try experiment.switchbackDesign()
+        let t = Int64(time.timeIntervalSince1970.rounded(.down))
+        guard let assignment = design.assign(region: region, at: t) else {
+            throw PlatformError("\(PostgresTimestamp.format(time).prefix(19)) UTC is outside the experiment's periods")
+        }
+        return SwitchbackAssignment(arm: experiment.arms[assignment.arm].name, region: region, window: assignment.window,
+                                    inBurnIn: assignment.inBurnIn, switched: assignment.switched)
+    }
+
+    /// What a bulk assignment did.
+    public struct BulkResult: Sendable {
+        /// Units per arm (new and already stored), in arm order.
+        public var arms: [(name: String, count: Int)]
+        public var heldOut: Int
+        /// Outside coverage or layer range: not recorded.
+        public var notInExperiment: Int
+        /// Assignments written now.
+        public var new: Int
+        /// Units that already had an assignment (left as stored).
+        public var existing: Int
+    }
+
+    /// Assigns every unit of a CSV file (header `unit`) in one transaction: stored units keep their
+    /// arm, new ones are hashed in Swift and written with COPY.
+    public static func assignBulk(_ name: String, unitsFile path: String, in store: Store) throws -> BulkResult {
+        let units = try readUnits(path)
+        return try store.connection.transaction { c in
+            let experiment = try Experiment.load(name, on: c, lock: true)
+            guard experiment.design != .switchback else {
+                throw PlatformError("experiment \"\(name)\" is a switchback: its units are region and time windows")
+            }
+            guard experiment.status == .running else {
+                throw PlatformError("experiment \"\(name)\" is \(experiment.status.rawValue); only a running experiment assigns units")
+            }
+            let holdout = try HoldoutSettings.current(on: c)
+            let split = try experiment.userSplit()
+            let scope = "experiment_id = \(experiment.id) AND phase = \(experiment.phase)" // integers from the store
+            var stored: [String: Int] = [:] // unit → arm index, or -1 when held out
+            let armIndex = Dictionary(uniqueKeysWithValues: experiment.arms.enumerated().map { ($0.element.name, $0.offset) })
+            try c.copyOutRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, arm FROM assignments WHERE \(scope)) TO STDOUT")) { row in
+                let (unit, arm) = try row.decode((String, String?).self)
+                stored[unit] = arm.flatMap { armIndex[$0] } ?? -1
+            }
+            var clusters: [String: String] = [:]
+            if experiment.design == .cluster {
+                let mapping = experiment.parameters.clusters ?? "default"
+                try c.copyOutRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, cluster FROM unit_clusters WHERE mapping = "
+                                           + quoteLiteral(mapping) + ") TO STDOUT")) { row in
+                    let (unit, cluster) = try row.decode((String, String).self)
+                    clusters[unit] = cluster
+                }
+                if let missing = units.first(where: { clusters[$0.unit] == nil }) {
+                    throw PlatformError("\(path):\(missing.line): unit \"\(missing.unit)\" has no cluster in mapping \"\(mapping)\"")
+                }
+            }
+            var result = BulkResult(arms: experiment.arms.map { ($0.name, 0) }, heldOut: 0, notInExperiment: 0, new: 0, existing: 0)
+            var seen = Set<String>()
+            seen.reserveCapacity(units.count)
+            try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
+                for (unit, _) in units where seen.insert(unit).inserted {
+                    if let index = stored[unit] {
+                        result.existing += 1
+                        if index >= 0 { result.arms[index].count += 1 } else { result.heldOut += 1 }
+                        continue
+                    }
+                    if let holdout, holdout.group(of: unit) == .heldOut {
+                        try writer.writeRow(unit, experiment.id, Int32(experiment.phase), String?.none, true)
+                        result.heldOut += 1
+                        result.new += 1
+                        continue
+                    }
+                    guard let index = split.assign(clusters[unit] ?? unit) else {
+                        result.notInExperiment += 1
+                        continue
+                    }
+                    try writer.writeRow(unit, experiment.id, Int32(experiment.phase), experiment.arms[index].name, false)
+                    result.arms[index].count += 1
+                    result.new += 1
+                }
+            }
+            return result
+        }
+    }
+
+    /// The unit ids of a CSV file with a `unit` column; an empty id is an error naming its line.
+    static func readUnits(_ path: String) throws -> [(unit: String, line: Int)] {
+        let file = try CSVFile(path: path, required: ["unit"])
+        let column = file.column("unit")! // never nil: required above
+        return try file.records.map { record in
+            let unit = record.fields[column]
+            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            return (unit, record.line)
+        }
+    }
+
+    /// A SQL string literal for statements that cannot take parameters (COPY): quotes doubled.
+    static func quoteLiteral(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}

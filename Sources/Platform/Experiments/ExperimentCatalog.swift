@@ -1,0 +1,206 @@
+import Foundation
+import Postgres
+import Randomization
+
+/// `experiment create|list|show|start|stop|set|phase`: each call is one transaction.
+public enum ExperimentCatalog {
+    /// What `experiment create` asks for.
+    public struct Definition: Sendable {
+        public var name: String
+        public var unitType = "user"
+        public var design: Experiment.Design = .user
+        public var arms: [Arm]
+        public var seed: String?
+        public var hashVersion: HashVersion = .v2
+        public var coverage = 1.0
+        public var layer: Namespace?
+        public var parameters = Experiment.DesignParameters()
+
+        public init(name: String, arms: [Arm]) {
+            self.name = name
+            self.arms = arms
+        }
+    }
+
+    /// Creates a draft experiment; refuses duplicates, bad weights and overlapping layer ranges.
+    @discardableResult
+    public static func create(_ definition: Definition, in store: Store) throws -> Experiment {
+        let d = definition
+        guard !d.name.isEmpty else { throw PlatformError("an experiment needs a name") }
+        do { try Arm.validate(d.arms) } catch { throw PlatformError(error.description) }
+        guard d.coverage.isFinite, (0...1).contains(d.coverage) else { throw PlatformError("coverage must be between 0 and 1") }
+        let p = d.parameters
+        switch d.design {
+        case .switchback:
+            guard let regions = p.regions, !regions.isEmpty, regions.allSatisfy({ !$0.isEmpty }) else {
+                throw PlatformError("a switchback needs --regions")
+            }
+            guard Set(regions).count == regions.count else { throw PlatformError("--regions lists a region twice") }
+            guard let window = p.windowSeconds else { throw PlatformError("a switchback needs --window") }
+            do {
+                _ = try SwitchbackDesign(arms: d.arms, seed: "check", windowSeconds: window, burnInSeconds: p.burnInSeconds ?? 0,
+                                         carryover: p.carryover, periods: p.periods, start: p.start ?? 0)
+            } catch { throw PlatformError(error.description) }
+            guard p.clusters == nil else { throw PlatformError("--clusters belongs to cluster designs") }
+            guard d.coverage == 1 else { throw PlatformError("--coverage does not apply to switchbacks") }
+        case .cluster, .user:
+            guard p.regions == nil, p.windowSeconds == nil, p.burnInSeconds == nil, p.carryover == nil, p.periods == nil, p.start == nil else {
+                throw PlatformError("--regions, --window, --burn-in, --carryover, --periods and --start belong to switchbacks")
+            }
+            if d.design == .user, p.clusters != nil { throw PlatformError("--clusters belongs to cluster designs") }
+        }
+        var parameters = p
+        if d.design == .cluster, parameters.clusters == nil { parameters.clusters = "default" }
+        if let layer = d.layer {
+            guard !layer.id.isEmpty, 0 <= layer.start, layer.start < layer.end, layer.end <= 1 else {
+                throw PlatformError("--range must be A:B with 0 ≤ A < B ≤ 1")
+            }
+        }
+        return try store.connection.transaction { c in
+            if let layer = d.layer {
+                try c.execute("SELECT pg_advisory_xact_lock(hashtext(\("layer:" + layer.id)))")
+                let others = try c.query("""
+                    SELECT name, range_start, range_end FROM experiments
+                    WHERE layer = \(layer.id) AND status <> 'stopped' AND range_start < \(layer.end) AND \(layer.start) < range_end
+                    ORDER BY name LIMIT 1
+                    """).decode((String, Double, Double).self)
+                if let other = others.first {
+                    throw PlatformError("range \(Experiment.number(layer.start)):\(Experiment.number(layer.end)) of layer \"\(layer.id)\" "
+                                        + "overlaps experiment \"\(other.0)\" (\(Experiment.number(other.1)):\(Experiment.number(other.2)))")
+                }
+            }
+            let exists = try c.query("SELECT count(*) FROM experiments WHERE name = \(d.name)").decodeOne(Int.self)
+            guard exists == 0 else { throw PlatformError("experiment \"\(d.name)\" already exists") }
+            let seed = d.seed ?? d.name
+            let id = try c.query("""
+                INSERT INTO experiments (name, unit_type, design, design_params, seed, hash_version, coverage, layer, range_start, range_end)
+                VALUES (\(d.name), \(d.unitType), \(d.design.rawValue), \(parameters.json)::jsonb, \(seed), \(Int32(d.hashVersion.rawValue)),
+                        \(d.coverage), \(d.layer?.id), \(d.layer?.start), \(d.layer?.end))
+                RETURNING id
+                """).decodeOne(Int64.self)
+            try insertArms(d.arms, experiment: id, on: c)
+            try c.execute("INSERT INTO experiment_phases (experiment_id, phase, seed) VALUES (\(id), \(1), \(seed))")
+            return try Experiment.load(d.name, on: c)
+        }
+    }
+
+    private static func insertArms(_ arms: [Arm], experiment id: Int64, on c: Connection) throws {
+        try c.execute("DELETE FROM arms WHERE experiment_id = \(id)")
+        for (position, arm) in arms.enumerated() {
+            try c.execute("""
+                INSERT INTO arms (experiment_id, position, name, weight) VALUES (\(id), \(Int16(position)), \(arm.name), \(arm.weight))
+                """)
+        }
+    }
+
+    /// Every experiment, by name.
+    public static func list(in store: Store) throws -> [Experiment] {
+        try Experiment.loadAll(on: store.connection)
+    }
+
+    /// One experiment, or "does not exist".
+    public static func get(_ name: String, in store: Store) throws -> Experiment {
+        try Experiment.load(name, on: store.connection)
+    }
+
+    /// What `experiment show` reports beyond the definition: counts for the current phase and SRM.
+    public struct Counts: Sendable {
+        /// Assigned units per arm, in arm order.
+        public var arms: [(name: String, count: Int)]
+        public var heldOut: Int
+        /// χ² against the configured weights, when at least two weighted arms have units.
+        public var sampleRatio: SampleRatioMismatch?
+    }
+
+    /// Assignment counts per arm for the current phase, computed by PostgreSQL, with the SRM check.
+    public static func counts(_ experiment: Experiment, in store: Store) throws -> Counts {
+        let rows = try store.connection.query("""
+            SELECT arm, held_out, count(*) FROM assignments
+            WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
+            GROUP BY arm, held_out
+            """).decode((String?, Bool, Int).self)
+        var byArm: [String: Int] = [:]
+        var heldOut = 0
+        for (arm, held, count) in rows {
+            if held { heldOut += count } else if let arm { byArm[arm, default: 0] += count }
+        }
+        let counts = experiment.arms.map { (name: $0.name, count: byArm[$0.name] ?? 0) }
+        let srm = SampleRatioMismatch(counts: counts.map(\.count), weights: experiment.arms.map(\.weight))
+        return Counts(arms: counts, heldOut: heldOut, sampleRatio: srm)
+    }
+
+    /// draft → running. A switchback without a start begins at the current window.
+    @discardableResult
+    public static func start(_ name: String, in store: Store, now: Date = Date()) throws -> Experiment {
+        try store.connection.transaction { c in
+            var experiment = try Experiment.load(name, on: c, lock: true)
+            guard experiment.status == .draft else {
+                throw PlatformError("experiment \"\(name)\" is \(experiment.status.rawValue); only a draft can start")
+            }
+            if experiment.design == .switchback, experiment.parameters.start == nil, let window = experiment.parameters.windowSeconds {
+                let t = Int64(now.timeIntervalSince1970.rounded(.down))
+                experiment.parameters.start = SwitchbackDesign.floorDiv(t, window) * window
+            }
+            try c.execute("""
+                UPDATE experiments SET status = 'running', started_at = \(now), design_params = \(experiment.parameters.json)::jsonb
+                WHERE id = \(experiment.id)
+                """)
+            return try Experiment.load(name, on: c)
+        }
+    }
+
+    /// running → stopped. Stored assignments stay.
+    @discardableResult
+    public static func stop(_ name: String, in store: Store, now: Date = Date()) throws -> Experiment {
+        try store.connection.transaction { c in
+            let experiment = try Experiment.load(name, on: c, lock: true)
+            guard experiment.status == .running else {
+                throw PlatformError("experiment \"\(name)\" is \(experiment.status.rawValue); only a running experiment can stop")
+            }
+            try c.execute("UPDATE experiments SET status = 'stopped', stopped_at = \(now) WHERE id = \(experiment.id)")
+            return try Experiment.load(name, on: c)
+        }
+    }
+
+    /// Changes weights or coverage. A running experiment keeps its arm names (only weights move);
+    /// stored assignments never move, new units follow the new weights.
+    @discardableResult
+    public static func set(_ name: String, arms: [Arm]?, coverage: Double?, in store: Store) throws -> Experiment {
+        guard arms != nil || coverage != nil else { throw PlatformError("experiment set needs --arms or --coverage") }
+        if let arms { do { try Arm.validate(arms) } catch { throw PlatformError(error.description) } }
+        if let coverage { guard coverage.isFinite, (0...1).contains(coverage) else { throw PlatformError("coverage must be between 0 and 1") } }
+        return try store.connection.transaction { c in
+            let experiment = try Experiment.load(name, on: c, lock: true)
+            guard experiment.status != .stopped else { throw PlatformError("experiment \"\(name)\" is stopped and cannot change") }
+            if let coverage, experiment.design == .switchback, coverage != 1 {
+                throw PlatformError("--coverage does not apply to switchbacks")
+            }
+            if let arms {
+                if experiment.status == .running, arms.map(\.name) != experiment.arms.map(\.name) {
+                    throw PlatformError("experiment \"\(name)\" is running: its arms keep their names and order "
+                                        + "(\(experiment.arms.map(\.name).joined(separator: ","))); only weights can change")
+                }
+                try insertArms(arms, experiment: experiment.id, on: c)
+            }
+            if let coverage { try c.execute("UPDATE experiments SET coverage = \(coverage) WHERE id = \(experiment.id)") }
+            return try Experiment.load(name, on: c)
+        }
+    }
+
+    /// Starts a new phase with a new seed: the only way to re-randomize. Earlier phases' assignments stay on record.
+    @discardableResult
+    public static func newPhase(_ name: String, seed: String?, in store: Store) throws -> Experiment {
+        try store.connection.transaction { c in
+            let experiment = try Experiment.load(name, on: c, lock: true)
+            guard experiment.status != .stopped else { throw PlatformError("experiment \"\(name)\" is stopped") }
+            let phase = experiment.phase + 1
+            let newSeed = seed ?? "\(name)#\(phase)"
+            let used = try c.query("SELECT count(*) FROM experiment_phases WHERE experiment_id = \(experiment.id) AND seed = \(newSeed)")
+                .decodeOne(Int.self)
+            guard used == 0 else { throw PlatformError("seed \"\(newSeed)\" was used by an earlier phase; a new phase needs a new seed") }
+            try c.execute("UPDATE experiments SET phase = \(Int32(phase)), seed = \(newSeed) WHERE id = \(experiment.id)")
+            try c.execute("INSERT INTO experiment_phases (experiment_id, phase, seed) VALUES (\(experiment.id), \(Int32(phase)), \(newSeed))")
+            return try Experiment.load(name, on: c)
+        }
+    }
+}
