@@ -48,6 +48,16 @@ CREATE TABLE experiment_phases (
     PRIMARY KEY (experiment_id, phase)
 );
 
+-- The arms' weights over time, per phase: the SRM check compares each unit with the weights in
+-- force when it was assigned.
+CREATE TABLE arm_weights (
+    experiment_id bigint NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+    phase         integer NOT NULL,
+    valid_from    timestamptz NOT NULL DEFAULT now(),
+    weights       double precision[] NOT NULL,
+    PRIMARY KEY (experiment_id, phase, valid_from)
+);
+
 -- Sticky assignments: once stored, a unit keeps its arm for the phase whatever the weights become.
 -- A unit in the universal holdout is recorded with held_out and no arm.
 CREATE TABLE assignments (

@@ -24,6 +24,7 @@ public enum Assigner {
     }
 
     /// Assigns one unit of a user-split or cluster experiment, storing it (sticky).
+    @discardableResult
     public static func assign(_ name: String, unit: String, in store: Store) throws -> Single {
         guard !unit.isEmpty else { throw PlatformError("a unit id cannot be empty") }
         return try store.connection.transaction { c in
@@ -121,6 +122,7 @@ public enum Assigner {
 
     /// Assigns every unit of a CSV file (header `unit`) in one transaction: stored units keep their
     /// arm, new ones are hashed in Swift and written with COPY.
+    @discardableResult
     public static func assignBulk(_ name: String, unitsFile path: String, in store: Store) throws -> BulkResult {
         let units = try readUnits(path)
         return try store.connection.transaction { c in

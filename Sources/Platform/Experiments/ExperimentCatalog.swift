@@ -84,7 +84,11 @@ public enum ExperimentCatalog {
         }
     }
 
-    private static func insertArms(_ arms: [Arm], experiment id: Int64, on c: Connection) throws {
+    private static func insertArms(_ arms: [Arm], experiment id: Int64, phase: Int = 1, on c: Connection) throws {
+        try c.execute("""
+            INSERT INTO arm_weights (experiment_id, phase, weights) VALUES (\(id), \(Int32(phase)), \(arms.map(\.weight)))
+            ON CONFLICT (experiment_id, phase, valid_from) DO UPDATE SET weights = excluded.weights
+            """)
         try c.execute("DELETE FROM arms WHERE experiment_id = \(id)")
         for (position, arm) in arms.enumerated() {
             try c.execute("""
@@ -112,21 +116,35 @@ public enum ExperimentCatalog {
         public var sampleRatio: SampleRatioMismatch?
     }
 
-    /// Assignment counts per arm for the current phase, computed by PostgreSQL, with the SRM check.
+    /// Assignment counts per arm for the current phase, computed by PostgreSQL, with the SRM check
+    /// against the weights in force when each unit was assigned.
     public static func counts(_ experiment: Experiment, in store: Store) throws -> Counts {
         let rows = try store.connection.query("""
-            SELECT arm, held_out, count(*) FROM assignments
-            WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
-            GROUP BY arm, held_out
-            """).decode((String?, Bool, Int).self)
-        var byArm: [String: Int] = [:]
+            WITH w AS (
+                SELECT valid_from, lead(valid_from) OVER (ORDER BY valid_from) AS valid_to, weights
+                FROM arm_weights WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
+            )
+            SELECT w.valid_from::text, w.weights::text, a.arm, a.held_out, count(*)
+            FROM assignments a
+            LEFT JOIN w ON a.assigned_at >= w.valid_from AND (w.valid_to IS NULL OR a.assigned_at < w.valid_to)
+            WHERE a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase))
+            GROUP BY 1, 2, 3, 4
+            """).decode((String?, String?, String?, Bool, Int).self)
+        let position = Dictionary(uniqueKeysWithValues: experiment.arms.enumerated().map { ($0.element.name, $0.offset) })
+        var totals = [Int](repeating: 0, count: experiment.arms.count)
         var heldOut = 0
-        for (arm, held, count) in rows {
-            if held { heldOut += count } else if let arm { byArm[arm, default: 0] += count }
+        var segments: [String: (counts: [Int], weights: [Double])] = [:]
+        for (segment, weights, arm, held, count) in rows {
+            if held { heldOut += count; continue }
+            guard let arm, let index = position[arm] else { continue }
+            totals[index] += count
+            guard let segment, let weights else { continue }
+            let parsed = weights.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").compactMap { Double($0) }
+            guard parsed.count == experiment.arms.count else { continue }
+            segments[segment, default: ([Int](repeating: 0, count: parsed.count), parsed)].counts[index] += count
         }
-        let counts = experiment.arms.map { (name: $0.name, count: byArm[$0.name] ?? 0) }
-        let srm = SampleRatioMismatch(counts: counts.map(\.count), weights: experiment.arms.map(\.weight))
-        return Counts(arms: counts, heldOut: heldOut, sampleRatio: srm)
+        let srm = SampleRatioMismatch(segments: segments.keys.sorted().map { segments[$0]! }) // never nil: key from the dictionary
+        return Counts(arms: zip(experiment.arms, totals).map { ($0.name, $1) }, heldOut: heldOut, sampleRatio: srm)
     }
 
     /// draft → running. A switchback without a start begins at the current window.
@@ -180,7 +198,7 @@ public enum ExperimentCatalog {
                     throw PlatformError("experiment \"\(name)\" is running: its arms keep their names and order "
                                         + "(\(experiment.arms.map(\.name).joined(separator: ","))); only weights can change")
                 }
-                try insertArms(arms, experiment: experiment.id, on: c)
+                try insertArms(arms, experiment: experiment.id, phase: experiment.phase, on: c)
             }
             if let coverage { try c.execute("UPDATE experiments SET coverage = \(coverage) WHERE id = \(experiment.id)") }
             return try Experiment.load(name, on: c)
@@ -200,6 +218,9 @@ public enum ExperimentCatalog {
             guard used == 0 else { throw PlatformError("seed \"\(newSeed)\" was used by an earlier phase; a new phase needs a new seed") }
             try c.execute("UPDATE experiments SET phase = \(Int32(phase)), seed = \(newSeed) WHERE id = \(experiment.id)")
             try c.execute("INSERT INTO experiment_phases (experiment_id, phase, seed) VALUES (\(experiment.id), \(Int32(phase)), \(newSeed))")
+            try c.execute("""
+                INSERT INTO arm_weights (experiment_id, phase, weights) VALUES (\(experiment.id), \(Int32(phase)), \(experiment.arms.map(\.weight)))
+                """)
             return try Experiment.load(name, on: c)
         }
     }

@@ -32,6 +32,17 @@ public struct SampleRatioMismatch: Sendable, Equatable {
         pValue = Self.upperRegularizedGamma(Double(degreesOfFreedom) / 2, statistic / 2)
     }
 
+    /// Tests several segments at once, each with the weights in force while its units were
+    /// assigned (weights may change during an experiment): the segments' χ² statistics and degrees
+    /// of freedom add up. Nil when no segment can be tested.
+    public init?(segments: [(counts: [Int], weights: [Double])]) {
+        let tests = segments.compactMap { SampleRatioMismatch(counts: $0.counts, weights: $0.weights) }
+        guard !tests.isEmpty else { return nil }
+        chiSquare = tests.reduce(0) { $0 + $1.chiSquare }
+        degreesOfFreedom = tests.reduce(0) { $0 + $1.degreesOfFreedom }
+        pValue = Self.upperRegularizedGamma(Double(degreesOfFreedom) / 2, chiSquare / 2)
+    }
+
     /// Q(a, x) = Γ(a, x) / Γ(a): a series for x < a + 1, else a continued fraction (Lentz).
     static func upperRegularizedGamma(_ a: Double, _ x: Double) -> Double {
         guard x > 0 else { return 1 }

@@ -1,0 +1,39 @@
+import Foundation
+import XCTest
+import Platform
+import Postgres
+import _TestSupport
+
+/// A test case with a fresh, migrated database and helpers for unit files.
+class ExperimentTestCase: XCTestCase {
+    var store: Store!
+    var database = ""
+    var files: [URL] = []
+
+    override func setUpWithError() throws {
+        let (name, url) = try TestDatabase.createDatabase()
+        database = name
+        store = Store(connection: try Connection(.url(url)))
+        _ = try DatabaseAdmin.migrate(store)
+    }
+
+    override func tearDown() {
+        store = nil
+        TestDatabase.dropDatabase(database)
+        for file in files { try? FileManager.default.removeItem(at: file) }
+    }
+
+    /// Writes a CSV file and returns its path.
+    func csv(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString).csv")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        files.append(url)
+        return url.path
+    }
+
+    func unitsFile(_ range: Range<Int>, prefix: String = "u") throws -> String {
+        try csv("unit\n" + range.map { "\(prefix)\($0)" }.joined(separator: "\n") + "\n")
+    }
+
+    func count(_ sql: SQLQuery) throws -> Int { try store.connection.query(sql).decodeOne(Int.self) }
+}
