@@ -71,7 +71,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Randomization"],
+            dependencies: ["Postgres", "Platform", "Randomization"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(

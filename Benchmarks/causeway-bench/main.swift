@@ -1,10 +1,14 @@
 import Dispatch
 import Foundation
+import Platform
 import Postgres
+import Randomization
 
-// causeway-bench copy-in ROWS | copy-out
-// Times Postgres.copyIn/copyOutRows on `bench_copy (id bigint, arm int, value double precision)`
-// at DATABASE_URL. tools/bench runs it beside psql's \copy of the same rows.
+// causeway-bench copy-in ROWS | copy-out | assign-memory UNITS | assign-bulk UNITS
+// copy-*: times Postgres.copyIn/copyOutRows on `bench_copy (id bigint, arm int, value double precision)`
+// at DATABASE_URL; tools/bench runs them beside psql's \copy of the same rows.
+// assign-memory: user-split assignments per second on one core, no I/O.
+// assign-bulk: Assigner.assignBulk of a CSV of UNITS ids into a fresh experiment, end to end.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -18,6 +22,25 @@ func report(_ label: String, rows: Int, seconds: Double) {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "assign-memory" {
+    let count = Int(arguments.dropFirst().first ?? "") ?? 10_000_000
+    let units = (0..<1_000_000).map { "user-\($0)" }
+    // never fails: valid arms
+    let split = try! UserSplit(arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)], seed: "bench")
+    var tally = [0, 0, 0]
+    let time = seconds {
+        var i = 0
+        while i < count {
+            for unit in units where i < count {
+                tally[(split.assign(unit) ?? 2)] += 1
+                i += 1
+            }
+        }
+    }
+    precondition(tally[0] + tally[1] == count && tally[2] == 0)
+    report("user-split assign (memory, 1 core)", rows: count, seconds: time)
+    exit(0)
+}
 guard let mode = arguments.first, let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
     FileHandle.standardError.write(Data("usage: DATABASE_URL=… causeway-bench copy-in ROWS | copy-out\n".utf8))
     exit(64)
@@ -59,6 +82,23 @@ do {
         }
         precondition(bytes > 0)
         report("swift copy out (raw)", rows: raw, seconds: rawTime)
+    case "assign-bulk":
+        let count = Int(arguments.dropFirst().first ?? "") ?? 1_000_000
+        let path = NSTemporaryDirectory() + "causeway-bench-units.csv"
+        var text = "unit\n"
+        text.reserveCapacity(count * 14)
+        for i in 0..<count { text += "user-\(i)\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = Store(connection: connection)
+        _ = try DatabaseAdmin.migrate(store)
+        let name = "bench-\(UUID().uuidString.prefix(8))"
+        try ExperimentCatalog.create(.init(name: name, arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start(name, in: store)
+        var result: Assigner.BulkResult?
+        let time = try seconds { result = try Assigner.assignBulk(name, unitsFile: path, in: store) }
+        precondition(result?.new == count)
+        report("bulk assign from CSV into PostgreSQL", rows: count, seconds: time)
     default:
         FileHandle.standardError.write(Data("causeway-bench: unknown mode \(mode)\n".utf8))
         exit(64)

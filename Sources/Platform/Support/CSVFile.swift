@@ -14,51 +14,11 @@ struct CSVFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlatformError("\(path): cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw PlatformError("\(path): the file is not UTF-8 text")
         }
-        var rows: [(Int, [String])] = []
-        var fields: [String] = []
-        var field = ""
-        var line = 1, recordLine = 1
-        var inQuotes = false, quotedField = false
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func endRecord() {
-            fields.append(field)
-            if !(fields.count == 1 && fields[0].isEmpty && !quotedField) { rows.append((recordLine, fields)) }
-            fields = []; field = ""; quotedField = false
-        }
-        while let scalar = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                if scalar == "\"" {
-                    let next = iterator.next()
-                    if next == "\"" { field.unicodeScalars.append("\"") } else { inQuotes = false; pending = next }
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"" where field.isEmpty && !quotedField:
-                inQuotes = true; quotedField = true
-            case ",":
-                fields.append(field); field = ""; quotedField = false
-            case "\r":
-                continue
-            case "\n":
-                endRecord()
-                line += 1
-                recordLine = line
-            default:
-                field.unicodeScalars.append(scalar)
-            }
-        }
-        if inQuotes { throw PlatformError("\(path):\(recordLine): unterminated quoted field") }
-        if !field.isEmpty || !fields.isEmpty || quotedField { endRecord() }
-
+        let rows = try text.utf8.withContiguousStorageIfAvailable { try Self.split($0, path: path) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { try Self.split($0, path: path) }
         guard let first = rows.first else { throw PlatformError("\(path): the file is empty; expected a header row") }
         header = first.1.map { $0.trimmingCharacters(in: .whitespaces) }
         for column in required where !header.contains(column) {
@@ -69,6 +29,63 @@ struct CSVFile {
         }
         records = rows.dropFirst().map { (line: $0.0, fields: $0.1) }
         guard !records.isEmpty else { throw PlatformError("\(path): the file has a header but no rows") }
+    }
+
+    /// Splits UTF-8 bytes into records of fields, with each record's first line number. O(n).
+    static func split(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> [(Int, [String])] {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
+        var rows: [(Int, [String])] = []
+        var fields: [String] = []
+        var line = 1, recordLine = 1
+        var index = 0
+        let count = bytes.count
+        while index <= count {
+            // One field: quoted or plain.
+            var field: String
+            var quoted = false
+            if index < count, bytes[index] == quote {
+                quoted = true
+                var buffer: [UInt8] = []
+                index += 1
+                var closed = false
+                while index < count {
+                    let byte = bytes[index]
+                    if byte == quote {
+                        if index + 1 < count, bytes[index + 1] == quote { buffer.append(quote); index += 2; continue }
+                        index += 1
+                        closed = true
+                        break
+                    }
+                    if byte == newline { line += 1 }
+                    buffer.append(byte)
+                    index += 1
+                }
+                guard closed else { throw PlatformError("\(path):\(recordLine): unterminated quoted field") }
+                field = String(decoding: buffer, as: UTF8.self)
+                // Anything up to the next separator after a closing quote is kept, as most readers do.
+                let start = index
+                while index < count, bytes[index] != comma, bytes[index] != newline { index += 1 }
+                if index > start {
+                    field += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                        .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+                }
+            } else {
+                let start = index
+                while index < count, bytes[index] != comma, bytes[index] != newline { index += 1 }
+                var end = index
+                if end > start, bytes[end - 1] == carriage { end -= 1 }
+                field = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            }
+            fields.append(field)
+            if index < count, bytes[index] == comma { index += 1; continue }
+            // End of record (newline or end of input).
+            if !(fields.count == 1 && fields[0].isEmpty && !quoted) { rows.append((recordLine, fields)) }
+            fields = []
+            index += 1
+            line += 1
+            recordLine = line
+        }
+        return rows
     }
 
     /// The index of a header column (present: checked at init for required ones).

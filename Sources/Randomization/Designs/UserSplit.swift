@@ -5,6 +5,9 @@ public struct UserSplit: Sendable {
     public let ranges: BucketRanges
     /// The layer this experiment occupies a range of, if any.
     public let layer: Namespace?
+    /// The arm of each hash bucket (−1: outside coverage): `ranges.choose(k / buckets)` for every k,
+    /// precomputed so an assignment is one hash and one load, bit-for-bit GrowthBook's answer.
+    @usableFromInline let armOfBucket: [Int8]
 
     /// - Parameters:
     ///   - arms: names and weights in percent (validated: at least two, summing to 100).
@@ -13,6 +16,7 @@ public struct UserSplit: Sendable {
     public init(arms: [Arm], seed: String, hashVersion: HashVersion = .v2, coverage: Double = 1,
                 layer: Namespace? = nil) throws(RandomizationError) {
         try Arm.validate(arms)
+        guard arms.count <= Int(Int8.max) else { throw RandomizationError("an experiment has at most \(Int8.max) arms") }
         guard coverage.isFinite, (0...1).contains(coverage) else {
             throw RandomizationError("coverage \(coverage) is outside [0, 1]")
         }
@@ -20,6 +24,9 @@ public struct UserSplit: Sendable {
         self.hasher = UnitHasher(seed: seed, version: hashVersion)
         self.ranges = BucketRanges(count: arms.count, coverage: coverage, weights: Arm.fractions(arms))
         self.layer = layer
+        let buckets = hasher.buckets
+        let ranges = self.ranges
+        self.armOfBucket = (0..<buckets).map { k in Int8(ranges.choose(Double(k) / Double(buckets)) ?? -1) }
     }
 
     /// The arm index for a unit, or nil when it is outside the layer's range or the coverage.
@@ -27,7 +34,8 @@ public struct UserSplit: Sendable {
     @inlinable
     public func assign(_ unit: String) -> Int? {
         if let layer, !layer.contains(unit) { return nil }
-        return ranges.choose(hasher.hash(unit))
+        let arm = armOfBucket.withUnsafeBufferPointer { $0[hasher.bucket(unit)] }
+        return arm < 0 ? nil : Int(arm)
     }
 }
 

@@ -33,24 +33,34 @@ public enum GrowthBookHash {
     }
 
     /// Continues an FNV-1a 32 state with the decimal digits of `value`, as JavaScript's `n + ""`.
+    /// Digits come two at a time from a table, halving the chain of divisions.
     @inlinable
     static func feedDecimal(_ value: UInt32, into state: UInt32) -> UInt32 {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
-                rest /= 10
-                count += 1
-            } while rest > 0
-        }
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let table = pairs.utf8Start
+        var digits: (UInt64, UInt64) = (0, 0) // 16 bytes of scratch, filled from the end
         var hash = state
-        withUnsafeBytes(of: &digits) { buffer in
-            var index = count
-            while index > 0 {
-                index -= 1
-                hash = (hash ^ UInt32(buffer[index])) &* 16_777_619
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var position = 16
+            var rest = value
+            while rest >= 100 {
+                let pair = Int(rest % 100) &* 2
+                rest /= 100
+                position -= 2
+                buffer[position] = table[pair]
+                buffer[position + 1] = table[pair + 1]
+            }
+            if rest >= 10 {
+                position -= 2
+                buffer[position] = table[Int(rest) &* 2]
+                buffer[position + 1] = table[Int(rest) &* 2 + 1]
+            } else {
+                position -= 1
+                buffer[position] = UInt8(truncatingIfNeeded: rest) &+ 48
+            }
+            while position < 16 {
+                hash = (hash ^ UInt32(buffer[position])) &* 16_777_619
+                position += 1
             }
         }
         return hash
@@ -92,12 +102,22 @@ public struct UnitHasher: Sendable {
     /// The unit's hash in [0, 1), equal to `GrowthBookHash.hash(seed:value:version:)`.
     @inlinable
     public func hash(_ unit: String) -> Double {
+        Double(bucket(unit)) / Double(buckets)
+    }
+
+    /// The number of distinct hash values: 1,000 for version 1, 10,000 for version 2.
+    @inlinable
+    public var buckets: Int { version == .v1 ? 1000 : 10_000 }
+
+    /// The unit's hash as an integer in `0..<buckets`: `hash(unit) == Double(bucket(unit)) / Double(buckets)`.
+    @inlinable
+    public func bucket(_ unit: String) -> Int {
         switch version {
         case .v1:
-            return Double(GrowthBookHash.feed(seed, into: GrowthBookHash.fnv1a32(unit)) % 1000) / 1000
+            return Int(GrowthBookHash.feed(seed, into: GrowthBookHash.fnv1a32(unit)) % 1000)
         case .v2:
             let inner = GrowthBookHash.feed(unit, into: seedState)
-            return Double(GrowthBookHash.feedDecimal(inner, into: GrowthBookHash.offsetBasis) % 10000) / 10000
+            return Int(GrowthBookHash.feedDecimal(inner, into: GrowthBookHash.offsetBasis) % 10000)
         }
     }
 }
