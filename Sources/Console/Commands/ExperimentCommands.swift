@@ -112,7 +112,8 @@ struct ExperimentCommands: ParsableCommand {
                 var srmText = "SRM: not enough units"
                 var srmValue: ConsoleValue = .null
                 if let srm = counts.sampleRatio {
-                    srmText = "SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+                    srmText = (experiment.design == .cluster ? "SRM over clusters: χ² = " : "SRM: χ² = ")
+                    srmText += "\(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
                         + (srm.isMismatch ? " — MISMATCH (p < 0.001): check the assignment pipeline" : " — ok")
                     srmValue = .object([("chi_square", .double(srm.chiSquare)), ("p_value", .double(srm.pValue)),
                                         ("mismatch", .bool(srm.isMismatch))])

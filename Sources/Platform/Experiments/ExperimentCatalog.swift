@@ -112,7 +112,8 @@ public enum ExperimentCatalog {
         /// Assigned units per arm, in arm order.
         public var arms: [(name: String, count: Int)]
         public var heldOut: Int
-        /// χ² against the configured weights, when at least two weighted arms have units.
+        /// χ² against the configured weights, when at least two weighted arms have units (clusters,
+        /// for a cluster design).
         public var sampleRatio: SampleRatioMismatch?
     }
 
@@ -143,7 +144,19 @@ public enum ExperimentCatalog {
             guard parsed.count == experiment.arms.count else { continue }
             segments[segment, default: ([Int](repeating: 0, count: parsed.count), parsed)].counts[index] += count
         }
-        let srm = SampleRatioMismatch(segments: segments.keys.sorted().map { segments[$0]! }) // never nil: key from the dictionary
+        var srm = SampleRatioMismatch(segments: segments.keys.sorted().map { segments[$0]! }) // never nil: key from the dictionary
+        if experiment.design == .cluster {
+            // Randomized per cluster: units of a cluster move together, so the test counts clusters.
+            let clusters = try store.connection.query("""
+                SELECT a.arm, count(DISTINCT c.cluster) FROM assignments a
+                JOIN unit_clusters c ON c.unit = a.unit AND c.mapping = \(experiment.parameters.clusters ?? "default")
+                WHERE a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase)) AND NOT a.held_out
+                GROUP BY a.arm
+                """).decode((String?, Int).self)
+            var perArm = [Int](repeating: 0, count: experiment.arms.count)
+            for (arm, count) in clusters { if let arm, let index = position[arm] { perArm[index] = count } }
+            srm = SampleRatioMismatch(counts: perArm, weights: experiment.arms.map(\.weight))
+        }
         return Counts(arms: zip(experiment.arms, totals).map { ($0.name, $1) }, heldOut: heldOut, sampleRatio: srm)
     }
 

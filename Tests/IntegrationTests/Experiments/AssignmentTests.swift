@@ -108,6 +108,11 @@ final class AssignmentTests: ExperimentTestCase {
             XCTAssertEqual(members.count, 1, "cell-\(cell) is split")
         }
         XCTAssertEqual(try Assigner.assign("geo", unit: "u3", in: store).cluster, "cell-3")
+        let counts = try ExperimentCatalog.counts(try ExperimentCatalog.get("geo", in: store), in: store)
+        XCTAssertEqual(counts.sampleRatio?.degreesOfFreedom, 1)
+        let clustersPerArm = Dictionary(grouping: 0..<20) { arms["u\($0)"]! }.mapValues(\.count)
+        let expected = SampleRatioMismatch(counts: self.arms.map { clustersPerArm[$0.name] ?? 0 }, weights: [50, 50])
+        XCTAssertEqual(counts.sampleRatio?.chiSquare, expected?.chiSquare, "SRM counts clusters, not units")
         XCTAssertThrowsError(try Assigner.assign("geo", unit: "stranger", in: store)) {
             XCTAssertTrue("\($0)".contains("has no cluster"), "\($0)")
         }
