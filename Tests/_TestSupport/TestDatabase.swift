@@ -39,6 +39,19 @@ public enum TestDatabase {
         _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
     }
 
+    /// The role `causeway_pw` with password `right-password`; tools/pg makes it authenticate with
+    /// SCRAM over TCP, for the wrong-password tests.
+    public static func ensurePasswordRole() throws {
+        let admin = try Connection(.url(url()))
+        try admin.execute(unsafeScript: """
+            DO $$ BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'causeway_pw') THEN
+                CREATE ROLE causeway_pw LOGIN PASSWORD 'right-password';
+              END IF;
+            END $$
+            """)
+    }
+
     /// Replaces the path of a `postgresql://` URL with another database name.
     public static func replacingDatabase(in url: String, with name: String) throws -> String {
         guard var components = URLComponents(string: url) else { throw TestSupportError("DATABASE_URL is not a URL") }

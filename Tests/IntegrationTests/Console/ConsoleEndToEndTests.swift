@@ -42,7 +42,7 @@ final class ConsoleEndToEndTests: XCTestCase {
         let tables = try Connection(.url(url)).query("""
             SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
             """).decode(String.self)
-        XCTAssertEqual(tables, ["arms", "assignments", "experiment_phases", "experiments", "holdout", "metrics", "outcomes",
+        XCTAssertEqual(tables, ["arm_weights", "arms", "assignments", "experiment_phases", "experiments", "holdout", "metrics", "outcomes",
                                 "schema_migrations", "unit_clusters", "units"])
     }
 
@@ -146,14 +146,7 @@ final class ConsoleEndToEndTests: XCTestCase {
     }
 
     func testWrongPasswordExits2WithoutThePassword() throws {
-        let admin = try Connection(.url(TestDatabase.url()))
-        try admin.execute(unsafeScript: """
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'causeway_pw') THEN
-                CREATE ROLE causeway_pw LOGIN PASSWORD 'right-password';
-              END IF;
-            END $$
-            """)
+        try TestDatabase.ensurePasswordRole()
         let port = URLComponents(string: url)!.port!
         var environment = CausewayBinary.environmentWithoutDatabase()
         environment["PGPASSWORD"] = "env-wr0ng-pass"

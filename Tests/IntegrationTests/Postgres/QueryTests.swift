@@ -98,14 +98,7 @@ final class QueryTests: PostgresTestCase {
     }
 
     func testWrongPasswordNeverShowsThePassword() throws {
-        let admin = try Connection(.url(TestDatabase.url()))
-        try admin.execute(unsafeScript: """
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'causeway_pw') THEN
-                CREATE ROLE causeway_pw LOGIN PASSWORD 'right-password';
-              END IF;
-            END $$
-            """)
+        try TestDatabase.ensurePasswordRole()
         let parts = URLComponents(string: try TestDatabase.url())!
         let url = "postgresql://causeway_pw:wr0ng-s3cret@127.0.0.1:\(parts.port!)/causeway_test"
         XCTAssertThrowsError(try Connection(.url(url))) { error in
