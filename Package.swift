@@ -24,6 +24,8 @@ let package = Package(
         ),
         /// Hashing, bucketing and designs (user split, switchback, cluster, holdout, layers), SRM. Pure.
         .target(name: "Randomization"),
+        /// Distributions, Welch and the delta method, CUPED, multiple testing. Pure.
+        .target(name: "Stats"),
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
@@ -83,6 +85,7 @@ let package = Package(
         // MARK: - Tests
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],
             resources: [.copy("Fixtures")]
