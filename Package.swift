@@ -29,14 +29,14 @@ let package = Package(
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Randomization", "Stats", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSchema"]
         ),
         /// The admin console: reader, grammar, commands and output formats.
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "CLineEdit",
+                "Platform", "Stats", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -122,7 +122,27 @@ struct HoldoutCommands: ParsableCommand {
 /// `import clusters FILE.csv [--mapping NAME]`
 struct ImportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Clusters.self])
+        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self])
+
+    struct Outcomes: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load outcomes (header unit,value[,ts][,region]) into a metric, creating it when new.",
+            discussion: "Pre-period values for CUPED are a metric of their own. A unit's value is the sum of its rows (the maximum, for proportions).")
+        @Argument(help: "The CSV file.") var file: String
+        @Option(help: "The metric the rows belong to.") var metric: String
+        @Option(help: "mean or proportion (0/1), for a new metric.") var kind: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            var parsed: Metrics.Kind?
+            if let kind {
+                guard let k = Metrics.Kind(rawValue: kind), k != .ratio else { throw ConsoleError("--kind must be mean or proportion") }
+                parsed = k
+            }
+            let r = try Metrics.importOutcomes(path: file, metric: metric, kind: parsed, in: context.store())
+            return .summary("imported \(r.rows) rows for \(r.units) units into metric \(r.metric)\(r.created ? " (new)" : "")",
+                            [("metric", .string(r.metric)), ("rows", .int(r.rows)), ("units", .int(r.units)), ("created", .bool(r.created))])
+        }
+    }
 
     struct Clusters: ConsoleCommand {
         static let configuration = CommandConfiguration(

@@ -50,7 +50,8 @@ struct ConsoleRoot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "causeway",
         abstract: "Causeway: experiments, uplift and budget allocation over one PostgreSQL store.",
-        subcommands: [DatabaseCommands.self, ExperimentCommands.self, AssignCommand.self, HoldoutCommands.self, ImportCommands.self]
+        subcommands: [DatabaseCommands.self, ExperimentCommands.self, AssignCommand.self, HoldoutCommands.self, ImportCommands.self,
+                      MetricCommands.self, ReportCommands.self]
     )
 
     /// Every leaf command with its words, such as (["db", "migrate"], DatabaseCommands.Migrate.self).

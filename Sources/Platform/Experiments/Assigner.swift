@@ -187,6 +187,7 @@ public enum Assigner {
                     }
                 }
             }
+            if fresh.count >= 10_000 { try c.execute("ANALYZE assignments") }
             return result
         }
     }

@@ -9,6 +9,15 @@ public struct Effect: Sendable, Equatable {
     public let pValue: Double
     /// Welch–Satterthwaite degrees of freedom; nil for normal-approximation effects.
     public let degreesOfFreedom: Double?
+
+    public init(estimate: Double, standardError: Double, lower: Double, upper: Double, pValue: Double, degreesOfFreedom: Double?) {
+        self.estimate = estimate
+        self.standardError = standardError
+        self.lower = lower
+        self.upper = upper
+        self.pValue = pValue
+        self.degreesOfFreedom = degreesOfFreedom
+    }
 }
 
 /// Welch's unequal-variance t test and the delta method for relative lift.

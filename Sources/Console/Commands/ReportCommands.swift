@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Platform
+import Stats
+
+/// `metric create|list`
+struct MetricCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metric", abstract: "Define metrics: mean, proportion, ratio; guardrails.",
+        subcommands: [Create.self, List.self])
+
+    struct Create: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Define a metric (mean and proportion metrics are also created by import outcomes).")
+        @Argument(help: "The metric's name.") var name: String
+        @Option(help: "mean, proportion or ratio.") var kind: String = "mean"
+        @Option(help: "Ratio: the numerator metric.") var numerator: String?
+        @Option(help: "Ratio: the denominator metric.") var denominator: String?
+        @Flag(help: "Flag the metric when it gets significantly worse.") var guardrail = false
+        @Flag(help: "Lower values are better (for guardrails).") var lowerIsBetter = false
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let k = Metrics.Kind(rawValue: kind) else { throw ConsoleError("--kind must be mean, proportion or ratio") }
+            let m = try Metrics.create(.init(name: name, kind: k, numerator: numerator, denominator: denominator,
+                                             guardrail: guardrail, higherIsBetter: !lowerIsBetter), in: context.store())
+            return .summary("created \(m.kind.rawValue) metric \(m.name)", [("name", .string(m.name)), ("kind", .string(m.kind.rawValue))])
+        }
+    }
+
+    struct List: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "List metrics.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            .table(Table(columns: ["name", "kind", "numerator", "denominator", "guardrail", "higher_is_better"],
+                         rows: try Metrics.list(in: context.store()).map {
+                [.string($0.name), .string($0.kind.rawValue), .optional($0.numerator), .optional($0.denominator),
+                 .bool($0.guardrail), .bool($0.higherIsBetter)]
+            }))
+        }
+    }
+}
+
+/// `report lift NAME --metric M... [--cuped M] [--correction holm|bh|none]`
+struct ReportCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Analyse experiments.", subcommands: [Lift.self])
+
+    struct Lift: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift per metric and arm against control: Welch intervals, delta-method relative lift, CUPED, SRM.",
+            discussion: """
+                Per-arm sufficient statistics come from PostgreSQL. Absolute lift uses Welch's t interval (a normal \
+                interval for ratio metrics, by the delta method); relative lift uses the delta method. --cuped M \
+                adjusts mean and proportion metrics with a pre-period metric (θ from the pooled within-arm \
+                covariance). p-values are corrected across metrics and arms (Holm by default, or Benjamini–Hochberg).
+                """)
+        @Argument(help: "The experiment.") var name: String
+        @Option(name: .customLong("metric"), help: "A metric to report; repeatable.") var metrics: [String] = []
+        @Option(help: "A pre-period metric for CUPED.") var cuped: String?
+        @Option(help: "holm, bh or none.") var correction: String = "holm"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let method = MultipleTesting(rawValue: correction) else { throw ConsoleError("--correction must be holm, bh or none") }
+            var options = LiftReport.Options(metrics: metrics, cuped: cuped)
+            options.correction = method
+            let r = try LiftReport.run(name, options: options, in: context.store())
+            let columns = ["metric", "arm", "units", "mean", "lift", "lift_low", "lift_high", "rel_lift", "rel_low", "rel_high",
+                           "p", "p_adjusted", "verdict"]
+            let rows: [[ConsoleValue]] = r.rows.map { row in
+                func num(_ value: Double?) -> ConsoleValue { value.map { $0.isFinite ? .double(round6($0)) : .null } ?? .null }
+                var verdict = row.absolute == nil ? "control" : (row.significant ? (row.absolute!.estimate > 0 ? "up" : "down") : "—")
+                if row.guardrailFailed { verdict = "GUARDRAIL" }
+                return [.string(row.metric), .string(row.arm), .int(row.units), num(row.mean),
+                        num(row.absolute?.estimate), num(row.absolute?.lower), num(row.absolute?.upper),
+                        num(row.relative?.estimate), num(row.relative?.lower), num(row.relative?.upper),
+                        pval(row.absolute?.pValue), pval(row.adjustedP), .string(verdict)]
+            }
+            let table = Table(columns: columns, rows: rows)
+            var text = "Lift report for \(r.experiment.name) (\(r.experiment.armList), phase \(r.experiment.phase)); "
+            text += "95% intervals; p corrected by \(r.correction == .benjaminiHochberg ? "Benjamini–Hochberg" : r.correction.rawValue)"
+            text += r.cuped.map { "; CUPED on \($0)" } ?? ""
+            text += "\n" + AlignedFormat().render(.table(table))
+            if let srm = r.sampleRatio {
+                text += "SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+                    + (srm.isMismatch ? " — MISMATCH: do not trust these results until the assignment is explained\n" : " — ok\n")
+            }
+            for row in r.rows where row.varianceReduction != nil {
+                text += "CUPED removed \(fmt((row.varianceReduction! * 1000).rounded() / 10))% of the variance of \(row.metric) (\(row.arm))\n"
+            }
+            for (metric, units) in r.unassignedUnits where units > 0 {
+                text += "note: \(units) units have \(metric) outcomes but no assignment in this phase; they are left out\n"
+            }
+            let json = table.rows.map { ConsoleValue.object(Array(zip(columns, $0))) }
+            return .summary(text, [
+                ("experiment", .string(r.experiment.name)), ("rows", .array(json)),
+                ("srm", r.sampleRatio.map { .object([("chi_square", .double($0.chiSquare)), ("p_value", .double($0.pValue)),
+                                                     ("mismatch", .bool($0.isMismatch))]) } ?? .null),
+                ("unassigned_units", .object(r.unassignedUnits.map { ($0.metric, .int($0.units)) })),
+            ])
+        }
+    }
+}
+
+private func round6(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }
+
+/// p-values keep their magnitude: four significant digits.
+private func pval(_ value: Double?) -> ConsoleValue {
+    guard let value, value.isFinite else { return .null }
+    return .double(Double(String(format: "%.4g", value)) ?? value)
+}

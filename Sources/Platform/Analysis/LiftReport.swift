@@ -1,0 +1,205 @@
+import Foundation
+import Postgres
+import Randomization
+import Stats
+
+/// `report lift`: per metric and arm, effects against control with honest uncertainty. PostgreSQL
+/// computes per-arm sufficient statistics (n, Σy, Σy², Σx, Σx², Σxy); Swift never sees a row.
+///
+/// A unit's value is the sum of its outcome rows (the maximum, for proportions); assigned units
+/// without rows count as 0. Ratio metrics use the delta method on per-unit numerator and
+/// denominator sums. The control is the first arm.
+public enum LiftReport {
+    public struct Options: Sendable {
+        public var metrics: [String]
+        /// A pre-period metric to adjust mean and proportion metrics with (CUPED).
+        public var cuped: String?
+        public var correction: MultipleTesting = .holm
+        public var confidence = 0.95
+
+        public init(metrics: [String], cuped: String? = nil) {
+            self.metrics = metrics
+            self.cuped = cuped
+        }
+    }
+
+    /// One metric in one arm.
+    public struct Row: Sendable {
+        public let metric: String
+        public let kind: Metrics.Kind
+        public let arm: String
+        public let units: Int
+        /// The arm's mean (the ratio Σnumerator/Σdenominator for ratio metrics; CUPED-adjusted when asked).
+        public let mean: Double
+        /// Against control; nil on the control row.
+        public let absolute: Effect?
+        public let relative: Effect?
+        /// After the correction across metrics and arms.
+        public let adjustedP: Double?
+        public let significant: Bool
+        /// A guardrail metric that got significantly worse.
+        public let guardrailFailed: Bool
+        /// Share of the difference's variance CUPED removed (nil without CUPED).
+        public let varianceReduction: Double?
+    }
+
+    public struct Result: Sendable {
+        public let experiment: Experiment
+        public let rows: [Row]
+        public let sampleRatio: SampleRatioMismatch?
+        /// Per metric: units with outcome rows but no assignment in this phase (left out, reported).
+        public let unassignedUnits: [(metric: String, units: Int)]
+        public let correction: MultipleTesting
+        public let cuped: String?
+    }
+
+    public static func run(_ name: String, options: Options, in store: Store) throws -> Result {
+        guard !options.metrics.isEmpty else { throw PlatformError("report lift needs at least one --metric") }
+        let c = store.connection
+        let experiment = try Experiment.load(name, on: c)
+        guard experiment.status != .draft else { throw PlatformError("experiment \"\(name)\" is a draft: nothing to report yet") }
+        guard experiment.design == .user else {
+            throw PlatformError("report lift for \(experiment.design.rawValue) designs is not built yet (user splits only)")
+        }
+        var covariate: Metrics.Metric?
+        if let cuped = options.cuped {
+            guard let metric = try Metrics.find(cuped, on: c) else { throw PlatformError("metric \"\(cuped)\" does not exist") }
+            guard metric.kind != .ratio else { throw PlatformError("--cuped takes a mean or proportion metric") }
+            covariate = metric
+        }
+        var rows: [Row] = []
+        var pending: [(index: Int, p: Double)] = []
+        var unassigned: [(String, Int)] = []
+        for metricName in options.metrics {
+            guard let metric = try Metrics.find(metricName, on: c) else { throw PlatformError("metric \"\(metricName)\" does not exist") }
+            let (yMetric, xMetric): (Metrics.Metric, Metrics.Metric?)
+            if metric.kind == .ratio {
+                // never nil: ratio metrics are created with both parts
+                yMetric = try Metrics.find(metric.numerator!, on: c)!
+                xMetric = try Metrics.find(metric.denominator!, on: c)!
+            } else {
+                yMetric = metric
+                xMetric = covariate
+            }
+            let hasRows = try c.query("SELECT EXISTS (SELECT 1 FROM outcomes WHERE metric = \(yMetric.name))").decodeOne(Bool.self)
+            guard hasRows else { throw PlatformError("metric \"\(yMetric.name)\" has no outcomes; import them first") }
+            let stats = try armStatistics(experiment, y: yMetric, x: xMetric, on: c)
+            let missing = try c.query("""
+                SELECT count(DISTINCT o.unit) FROM outcomes o
+                WHERE o.metric = \(yMetric.name) AND NOT EXISTS (
+                    SELECT 1 FROM assignments a WHERE a.unit = o.unit AND a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase)))
+                """).decodeOne(Int.self)
+            unassigned.append((metric.name, missing))
+
+            let summaries = experiment.arms.map { stats[$0.name] ?? CovariateSummary(count: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0) }
+            guard let control = summaries.first, control.count >= 2 else {
+                throw PlatformError("arm \"\(experiment.arms[0].name)\" has fewer than two units: nothing to compare")
+            }
+            let cuped = metric.kind != .ratio && covariate != nil ? CUPED(arms: summaries) : nil
+            for (index, arm) in experiment.arms.enumerated() {
+                let s = summaries[index]
+                let estimate = estimateArm(s, kind: metric.kind, cuped: cuped)
+                if index == 0 {
+                    rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
+                                    absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
+                                    varianceReduction: nil))
+                    continue
+                }
+                guard s.count >= 2 else {
+                    rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
+                                    absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
+                                    varianceReduction: nil))
+                    continue
+                }
+                let base = estimateArm(control, kind: metric.kind, cuped: cuped)
+                let absolute: Effect
+                switch (metric.kind, cuped) {
+                case (.ratio, _):
+                    absolute = normalDifference(control: base, treatment: estimate, confidence: options.confidence)
+                case (_, let cuped?):
+                    absolute = cuped.absoluteEffect(control: control, treatment: s, confidence: options.confidence)
+                default:
+                    absolute = Welch.absolute(control: control.outcome, treatment: s.outcome, confidence: options.confidence)
+                }
+                let relative = Welch.relative(controlMean: base.mean, controlVarianceOfMean: base.varianceOfMean,
+                                              treatmentMean: estimate.mean, treatmentVarianceOfMean: estimate.varianceOfMean,
+                                              confidence: options.confidence)
+                pending.append((rows.count, absolute.pValue))
+                rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
+                                absolute: absolute, relative: relative, adjustedP: nil, significant: false, guardrailFailed: false,
+                                varianceReduction: cuped?.varianceReduction(control: control, treatment: s)))
+            }
+        }
+        // Correct across every (metric, arm) comparison, then flag guardrails that got worse.
+        let adjusted = options.correction.adjust(pending.map(\.p))
+        let metricsByName = Dictionary(uniqueKeysWithValues: try options.metrics.compactMap { try Metrics.find($0, on: c) }.map { ($0.name, $0) })
+        for (k, item) in pending.enumerated() {
+            let row = rows[item.index]
+            let p = adjusted[k]
+            let significant = p < 1 - options.confidence
+            let metric = metricsByName[row.metric]
+            let worse = (row.absolute?.estimate ?? 0) * ((metric?.higherIsBetter ?? true) ? 1 : -1) < 0
+            rows[item.index] = Row(metric: row.metric, kind: row.kind, arm: row.arm, units: row.units, mean: row.mean,
+                                   absolute: row.absolute, relative: row.relative, adjustedP: p, significant: significant,
+                                   guardrailFailed: (metric?.guardrail ?? false) && significant && worse,
+                                   varianceReduction: row.varianceReduction)
+        }
+        let srm = try ExperimentCatalog.counts(experiment, in: store).sampleRatio
+        return Result(experiment: experiment, rows: rows, sampleRatio: srm, unassignedUnits: unassigned,
+                      correction: options.correction, cuped: options.cuped)
+    }
+
+    struct ArmEstimate {
+        let mean: Double
+        let varianceOfMean: Double
+    }
+
+    /// An arm's point estimate and the variance of that estimate.
+    static func estimateArm(_ s: CovariateSummary, kind: Metrics.Kind, cuped: CUPED?) -> ArmEstimate {
+        let n = s.count
+        switch kind {
+        case .ratio:
+            // Delta method for Σnumerator / Σdenominator over units (numerator in y, denominator in x).
+            let ratio = s.sumY / s.sumX
+            let meanD = s.sumX / n
+            let varN = (s.sumY2 - s.sumY * s.sumY / n) / (n - 1)
+            let varD = (s.sumX2 - s.sumX * s.sumX / n) / (n - 1)
+            let cov = (s.sumXY - s.sumX * s.sumY / n) / (n - 1)
+            return ArmEstimate(mean: ratio, varianceOfMean: (varN - 2 * ratio * cov + ratio * ratio * varD) / (n * meanD * meanD))
+        default:
+            if let cuped {
+                let adjusted = cuped.adjusted(s)
+                return ArmEstimate(mean: adjusted.mean, varianceOfMean: adjusted.variance / n)
+            }
+            return ArmEstimate(mean: s.sumY / n, varianceOfMean: s.outcome.variance / n)
+        }
+    }
+
+    static func normalDifference(control: ArmEstimate, treatment: ArmEstimate, confidence: Double) -> Effect {
+        let estimate = treatment.mean - control.mean
+        let se = (control.varianceOfMean + treatment.varianceOfMean).squareRoot()
+        let z = Normal.quantile(1 - (1 - confidence) / 2)
+        return Effect(estimate: estimate, standardError: se, lower: estimate - z * se, upper: estimate + z * se,
+                      pValue: se > 0 ? 2 * Normal.survival(abs(estimate / se)) : .nan, degreesOfFreedom: nil)
+    }
+
+    /// Per-arm n, Σy, Σy², Σx, Σx², Σxy over assigned, not held-out units of the current phase.
+    static func armStatistics(_ e: Experiment, y: Metrics.Metric, x: Metrics.Metric?, on c: Connection) throws -> [String: CovariateSummary] {
+        let yAggregate = y.kind == .proportion ? "max(value)" : "sum(value)"
+        let xAggregate = x?.kind == .proportion ? "max(value)" : "sum(value)"
+        let rows = try c.query("""
+            WITH a AS (SELECT unit, arm FROM assignments
+                       WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND NOT held_out),
+                 y AS (SELECT unit, \(unsafeRaw: yAggregate) AS v FROM outcomes WHERE metric = \(y.name) GROUP BY unit),
+                 x AS (SELECT unit, \(unsafeRaw: xAggregate) AS v FROM outcomes WHERE metric = \(x?.name) GROUP BY unit)
+            SELECT a.arm, count(*)::float8,
+                   coalesce(sum(y.v), 0), coalesce(sum(y.v * y.v), 0),
+                   coalesce(sum(x.v), 0), coalesce(sum(x.v * x.v), 0), coalesce(sum(x.v * y.v), 0)
+            FROM a LEFT JOIN y ON y.unit = a.unit LEFT JOIN x ON x.unit = a.unit
+            GROUP BY a.arm
+            """).decode((String, Double, Double, Double, Double, Double, Double).self)
+        return Dictionary(uniqueKeysWithValues: rows.map {
+            ($0.0, CovariateSummary(count: $0.1, sumY: $0.2, sumY2: $0.3, sumX: $0.4, sumX2: $0.5, sumXY: $0.6))
+        })
+    }
+}

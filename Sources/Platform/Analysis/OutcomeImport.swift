@@ -1,0 +1,128 @@
+import Foundation
+import Postgres
+
+/// Metric definitions and `import outcomes FILE.csv --metric M`.
+public enum Metrics {
+    public enum Kind: String, Sendable, CaseIterable { case mean, proportion, ratio }
+
+    /// A metric as stored.
+    public struct Metric: Sendable, Equatable {
+        public var name: String
+        public var kind: Kind
+        public var numerator: String?
+        public var denominator: String?
+        public var guardrail: Bool
+        public var higherIsBetter: Bool
+
+        public init(name: String, kind: Kind, numerator: String? = nil, denominator: String? = nil,
+                    guardrail: Bool = false, higherIsBetter: Bool = true) {
+            self.name = name
+            self.kind = kind
+            self.numerator = numerator
+            self.denominator = denominator
+            self.guardrail = guardrail
+            self.higherIsBetter = higherIsBetter
+        }
+    }
+
+    /// Defines a metric (ratio metrics name their numerator and denominator metrics).
+    @discardableResult
+    public static func create(_ metric: Metric, in store: Store) throws -> Metric {
+        guard !metric.name.isEmpty else { throw PlatformError("a metric needs a name") }
+        if metric.kind == .ratio {
+            guard let n = metric.numerator, let d = metric.denominator else {
+                throw PlatformError("a ratio metric needs --numerator and --denominator")
+            }
+            for part in [n, d] where try find(part, on: store.connection) == nil {
+                throw PlatformError("metric \"\(part)\" does not exist; import its outcomes first")
+            }
+        } else if metric.numerator != nil || metric.denominator != nil {
+            throw PlatformError("--numerator and --denominator belong to ratio metrics")
+        }
+        try store.connection.transaction { c in
+            guard try find(metric.name, on: c) == nil else { throw PlatformError("metric \"\(metric.name)\" already exists") }
+            try c.execute("""
+                INSERT INTO metrics (name, kind, numerator, denominator, guardrail, higher_is_better)
+                VALUES (\(metric.name), \(metric.kind.rawValue), \(metric.numerator), \(metric.denominator), \(metric.guardrail), \(metric.higherIsBetter))
+                """)
+        }
+        return metric
+    }
+
+    /// Every metric, by name.
+    public static func list(in store: Store) throws -> [Metric] {
+        try store.connection.query("SELECT name, kind, numerator, denominator, guardrail, higher_is_better FROM metrics ORDER BY name")
+            .decode((String, String, String?, String?, Bool, Bool).self)
+            .map { Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5) }
+    }
+
+    static func find(_ name: String, on c: Connection) throws -> Metric? {
+        try c.query("SELECT name, kind, numerator, denominator, guardrail, higher_is_better FROM metrics WHERE name = \(name)")
+            .decode((String, String, String?, String?, Bool, Bool).self)
+            .first.map { Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5) }
+    }
+
+    /// What an import did.
+    public struct ImportResult: Sendable {
+        public let metric: String
+        public let rows: Int
+        public let units: Int
+        public let created: Bool
+    }
+
+    /// Loads `unit,value[,ts][,region]` rows into a metric (created as `kind`, default mean, when new)
+    /// in one transaction. A value that is not a finite number, a proportion outside {0, 1} or a bad
+    /// time is an error naming the line and field; nothing is written then.
+    @discardableResult
+    public static func importOutcomes(path: String, metric name: String, kind: Kind?, in store: Store) throws -> ImportResult {
+        guard !name.isEmpty else { throw PlatformError("--metric needs a name") }
+        let file = try CSVFile(path: path, required: ["unit", "value"])
+        let unitColumn = file.column("unit")!, valueColumn = file.column("value")! // never nil: required
+        let tsColumn = file.column("ts"), regionColumn = file.column("region")
+        let existing = try find(name, on: store.connection)
+        let effectiveKind = existing?.kind ?? kind ?? .mean
+        if let existing, let kind, existing.kind != kind {
+            throw PlatformError("metric \"\(name)\" is a \(existing.kind.rawValue) metric, not \(kind.rawValue)")
+        }
+        guard effectiveKind != .ratio else {
+            throw PlatformError("a ratio metric has no outcomes of its own; import its numerator and denominator")
+        }
+        var rows: [(String, Double, Date?, String?)] = []
+        rows.reserveCapacity(file.records.count)
+        var units = Set<String>()
+        for record in file.records {
+            let unit = record.fields[unitColumn]
+            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            let text = record.fields[valueColumn].trimmingCharacters(in: .whitespaces)
+            guard let value = Double(text), value.isFinite else {
+                throw PlatformError("\(path):\(record.line): field \"value\" is \"\(text)\", not a finite number")
+            }
+            if effectiveKind == .proportion, value != 0, value != 1 {
+                throw PlatformError("\(path):\(record.line): field \"value\" is \(text); a proportion metric takes 0 or 1")
+            }
+            var ts: Date?
+            if let tsColumn, !record.fields[tsColumn].isEmpty {
+                var t = record.fields[tsColumn]
+                if t.count == 16 { t += ":00" }
+                guard let parsed = PostgresTimestamp.parse(Array(t.utf8)) else {
+                    throw PlatformError("\(path):\(record.line): field \"ts\" is \"\(record.fields[tsColumn])\", not a time such as 2026-11-22T10:15:00Z")
+                }
+                ts = parsed
+            }
+            let region = regionColumn.map { record.fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            rows.append((unit, value, ts, region))
+            units.insert(unit)
+        }
+        try store.connection.transaction { c in
+            if existing == nil {
+                try c.execute("INSERT INTO metrics (name, kind) VALUES (\(name), \(effectiveKind.rawValue))")
+            }
+            try c.copyIn("COPY outcomes (unit, metric, value, ts, region) FROM STDIN") { writer in
+                for (unit, value, ts, region) in rows { try writer.writeRow(unit, name, value, ts, region) }
+            }
+            // Fresh statistics, or the planner may nest loops over tables it believes are empty.
+            try c.execute("ANALYZE outcomes")
+        }
+        return ImportResult(metric: name, rows: rows.count, units: units.count, created: existing == nil)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+import Platform
+import Randomization
+import Stats
+
+final class LiftReportTests: ExperimentTestCase {
+    let arms = [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]
+
+    /// Creates a running experiment over n units and returns each unit's arm.
+    private func experiment(_ name: String, units n: Int) throws -> [(String, String)] {
+        try ExperimentCatalog.create(.init(name: name, arms: arms), in: store)
+        try ExperimentCatalog.start(name, in: store)
+        try Assigner.assignBulk(name, unitsFile: try unitsFile(0..<n), in: store)
+        return try store.connection.query("SELECT unit, arm FROM assignments ORDER BY unit").decode((String, String).self)
+    }
+
+    func testSQLStatisticsEqualInMemoryWelchAndCUPED() throws {
+        let assigned = try experiment("e", units: 4000)
+        var g = SystemRandomNumberGenerator()
+        var y: [String: [Double]] = ["control": [], "treatment": []], x: [String: [Double]] = ["control": [], "treatment": []]
+        var revenue = "unit,value\n", pre = "unit,value\n"
+        for (unit, arm) in assigned {
+            let xi = Double.random(in: 0...10, using: &g)
+            let yi = 5 + (arm == "treatment" ? 0.4 : 0) + 0.5 * xi + Double.random(in: -2...2, using: &g)
+            y[arm]!.append(yi); x[arm]!.append(xi)
+            revenue += "\(unit),\(yi)\n"; pre += "\(unit),\(xi)\n"
+        }
+        revenue += "stranger,1\n"
+        try Metrics.importOutcomes(path: try csv(revenue), metric: "revenue", kind: nil, in: store)
+        try Metrics.importOutcomes(path: try csv(pre), metric: "pre", kind: nil, in: store)
+
+        let plain = try LiftReport.run("e", options: .init(metrics: ["revenue"]), in: store)
+        let expected = Welch.absolute(control: SampleSummary(y["control"]!), treatment: SampleSummary(y["treatment"]!))
+        let row = try XCTUnwrap(plain.rows.first { $0.arm == "treatment" })
+        XCTAssertEqual(try XCTUnwrap(row.absolute).estimate, expected.estimate, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(row.absolute).lower, expected.lower, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(row.absolute).pValue, expected.pValue, accuracy: 1e-9)
+        XCTAssertEqual(plain.unassignedUnits.first?.units, 1, "the stranger is reported, not silently dropped")
+
+        var options = LiftReport.Options(metrics: ["revenue"], cuped: "pre")
+        options.correction = .none
+        let cuped = try LiftReport.run("e", options: options, in: store)
+        let c = CovariateSummary(y: y["control"]!, x: x["control"]!), t = CovariateSummary(y: y["treatment"]!, x: x["treatment"]!)
+        let reference = CUPED(arms: [c, t]).absoluteEffect(control: c, treatment: t)
+        let adjusted = try XCTUnwrap(cuped.rows.first { $0.arm == "treatment" }?.absolute)
+        XCTAssertEqual(adjusted.estimate, reference.estimate, accuracy: 1e-9)
+        XCTAssertEqual(adjusted.standardError, reference.standardError, accuracy: 1e-9)
+        XCTAssertLessThan(adjusted.standardError, try XCTUnwrap(row.absolute).standardError)
+    }
+
+    func testProportionAndRatioMetricsAndGuardrails() throws {
+        let assigned = try experiment("e", units: 3000)
+        var conv = "unit,value\n", cost = "unit,value\n"
+        var g = SystemRandomNumberGenerator()
+        var sums: [String: (n: Double, d: Double)] = [:]
+        for (unit, arm) in assigned {
+            let converted = Double.random(in: 0..<1, using: &g) < (arm == "treatment" ? 0.30 : 0.10) ? 1.0 : 0.0
+            let spend = Double.random(in: 1...3, using: &g) + (arm == "treatment" ? 1 : 0)
+            conv += "\(unit),\(Int(converted))\n"; cost += "\(unit),\(spend)\n"
+            sums[arm, default: (0, 0)].n += spend; sums[arm, default: (0, 0)].d += converted
+        }
+        try Metrics.importOutcomes(path: try csv(conv), metric: "converted", kind: .proportion, in: store)
+        try Metrics.importOutcomes(path: try csv(cost), metric: "cost", kind: nil, in: store)
+        try Metrics.create(.init(name: "cost_per_conversion", kind: .ratio, numerator: "cost", denominator: "converted",
+                                 guardrail: true, higherIsBetter: false), in: store)
+        try Metrics.create(.init(name: "cost_guard", kind: .mean, guardrail: true, higherIsBetter: false), in: store)
+        let report = try LiftReport.run("e", options: .init(metrics: ["converted", "cost_per_conversion"]), in: store)
+        let ratio = try XCTUnwrap(report.rows.first { $0.metric == "cost_per_conversion" && $0.arm == "treatment" })
+        XCTAssertEqual(ratio.mean, sums["treatment"]!.n / sums["treatment"]!.d, accuracy: 1e-9, "Σ cost / Σ conversions")
+        let converted = try XCTUnwrap(report.rows.first { $0.metric == "converted" && $0.arm == "treatment" })
+        XCTAssertTrue(converted.significant)
+        XCTAssertFalse(converted.guardrailFailed)
+        // Cost per conversion falls (more conversions): better for a lower-is-better guardrail, so not flagged.
+        XCTAssertFalse(ratio.guardrailFailed)
+        XCTAssertThrowsError(try Metrics.create(.init(name: "bad", kind: .ratio, numerator: "cost", denominator: "nope"), in: store))
+    }
+
+    func testBadInputIsRefusedAndWritesNothing() throws {
+        _ = try experiment("e", units: 100)
+        try ExperimentCatalog.create(.init(name: "draft", arms: arms), in: store)
+        for (text, message) in [("unit,value\nu1,1\nu2,NaN\n", ":3: field \"value\" is \"NaN\", not a finite number"),
+                                ("unit,value\nu1,abc\n", ":2: field \"value\" is \"abc\", not a finite number"),
+                                ("unit,value,ts\nu1,1,yesterday\n", ":2: field \"ts\" is \"yesterday\", not a time such as 2026-11-22T10:15:00Z"),
+                                ("unit\nu1\n", ":1: the header has no column \"value\" (found: unit)")] {
+            let path = try csv(text)
+            XCTAssertThrowsError(try Metrics.importOutcomes(path: path, metric: "m", kind: nil, in: store)) {
+                XCTAssertEqual("\($0)", path + message)
+            }
+        }
+        let proportion = try csv("unit,value\nu1,1\nu2,2\n")
+        XCTAssertThrowsError(try Metrics.importOutcomes(path: proportion, metric: "p", kind: .proportion, in: store)) {
+            XCTAssertEqual("\($0)", proportion + ":3: field \"value\" is 2; a proportion metric takes 0 or 1")
+        }
+        XCTAssertEqual(try count("SELECT count(*) FROM outcomes"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM metrics"), 0)
+        try Metrics.create(.init(name: "empty", kind: .mean), in: store)
+        XCTAssertThrowsError(try LiftReport.run("e", options: .init(metrics: ["empty"]), in: store)) {
+            XCTAssertEqual("\($0)", "metric \"empty\" has no outcomes; import them first")
+        }
+        XCTAssertThrowsError(try LiftReport.run("draft", options: .init(metrics: ["empty"]), in: store)) {
+            XCTAssertEqual("\($0)", "experiment \"draft\" is a draft: nothing to report yet")
+        }
+        XCTAssertThrowsError(try LiftReport.run("e", options: .init(metrics: ["nope"]), in: store))
+    }
+}
