@@ -1,0 +1,16 @@
+# Chapter 3: lift reports.
+# Outcomes with known effects (tools/simulate-outcomes: revenue +0.40, conversion 10% → 12%),
+# and a pre-period revenue metric for CUPED.
+import outcomes ../tools/demo.d/data/revenue.csv --metric revenue
+import outcomes ../tools/demo.d/data/revenue_pre.csv --metric revenue_pre
+import outcomes ../tools/demo.d/data/converted.csv --metric converted --kind proportion
+metric create revenue_per_conversion --kind ratio --numerator revenue --denominator converted
+metric list
+
+# Welch intervals for absolute lift, the delta method for relative lift and ratio metrics,
+# Holm's correction across metrics, and the SRM verdict. PostgreSQL computes per-arm sums;
+# Swift never sees a row.
+report lift checkout-button --metric revenue --metric converted --metric revenue_per_conversion
+
+# CUPED with the pre-period metric: the same effect, a narrower interval.
+report lift checkout-button --metric revenue --cuped revenue_pre
