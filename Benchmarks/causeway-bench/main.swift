@@ -99,6 +99,42 @@ do {
         let time = try seconds { result = try Assigner.assignBulk(name, unitsFile: path, in: store) }
         precondition(result?.new == count)
         report("bulk assign from CSV into PostgreSQL", rows: count, seconds: time)
+    case "report":
+        // report lift on UNITS assigned units and 3 metrics (two means, one proportion), built with SQL.
+        let count = Int(arguments.dropFirst().first ?? "") ?? 10_000_000
+        let store = Store(connection: connection)
+        _ = try DatabaseAdmin.migrate(store)
+        let name = "report-\(UUID().uuidString.prefix(8))"
+        try ExperimentCatalog.create(.init(name: name, arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start(name, in: store)
+        let id = try connection.query("SELECT id FROM experiments WHERE name = \(name)").decodeOne(Int64.self)
+        let setup = try seconds {
+            try connection.execute("""
+                INSERT INTO assignments (unit, experiment_id, phase, arm)
+                SELECT 'u' || g, \(id), 1, CASE WHEN g % 2 = 0 THEN 'control' ELSE 'treatment' END FROM generate_series(1, \(count)) g
+                """)
+            for metric in ["bench_revenue", "bench_sessions"] {
+                try connection.execute("INSERT INTO metrics (name) VALUES (\(metric)) ON CONFLICT DO NOTHING")
+                try connection.execute("""
+                    INSERT INTO outcomes (unit, metric, value) SELECT 'u' || g, \(metric), random() * 10 + (g % 2) * 0.1
+                    FROM generate_series(1, \(count)) g
+                    """)
+            }
+            try connection.execute("INSERT INTO metrics (name, kind) VALUES ('bench_converted', 'proportion') ON CONFLICT DO NOTHING")
+            try connection.execute("""
+                INSERT INTO outcomes (unit, metric, value) SELECT 'u' || g, 'bench_converted', (random() < 0.1)::int
+                FROM generate_series(1, \(count)) g WHERE g % 3 = 0
+                """)
+            try connection.execute("ANALYZE assignments")
+            try connection.execute("ANALYZE outcomes")
+        }
+        FileHandle.standardError.write(Data("setup took \(setup) s\n".utf8))
+        for _ in 0..<2 {
+            let time = try seconds {
+                _ = try LiftReport.run(name, options: .init(metrics: ["bench_revenue", "bench_sessions", "bench_converted"]), in: store)
+            }
+            report("report lift, 3 metrics", rows: count, seconds: time)
+        }
     default:
         FileHandle.standardError.write(Data("causeway-bench: unknown mode \(mode)\n".utf8))
         exit(64)

@@ -67,29 +67,37 @@ public enum LiftReport {
             guard metric.kind != .ratio else { throw PlatformError("--cuped takes a mean or proportion metric") }
             covariate = metric
         }
+        // Each reported metric is a pair (y, x): the metric and the CUPED covariate, or a ratio's
+        // numerator and denominator.
+        var plan: [(metric: Metrics.Metric, y: Metrics.Metric, x: Metrics.Metric?)] = []
+        for metricName in options.metrics {
+            guard let metric = try Metrics.find(metricName, on: c) else { throw PlatformError("metric \"\(metricName)\" does not exist") }
+            if metric.kind == .ratio {
+                // never nil: ratio metrics are created with both parts, which must exist
+                plan.append((metric, try Metrics.find(metric.numerator!, on: c)!, try Metrics.find(metric.denominator!, on: c)!))
+            } else {
+                plan.append((metric, metric, covariate))
+            }
+        }
+        for part in plan {
+            let hasRows = try c.query("SELECT EXISTS (SELECT 1 FROM outcomes WHERE metric = \(part.y.name))").decodeOne(Bool.self)
+            guard hasRows else { throw PlatformError("metric \"\(part.y.name)\" has no outcomes; import them first") }
+        }
+        let statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
+        let missingByMetric = Dictionary(uniqueKeysWithValues: try c.query("""
+            SELECT o.metric, count(DISTINCT o.unit) FROM outcomes o
+            WHERE o.metric = ANY(\(Array(Set(plan.map(\.y.name))))) AND NOT EXISTS (
+                SELECT 1 FROM assignments a WHERE a.unit = o.unit AND a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase)))
+            GROUP BY o.metric
+            """).decode((String, Int).self).map { ($0.0, $0.1) })
+
         var rows: [Row] = []
         var pending: [(index: Int, p: Double)] = []
         var unassigned: [(String, Int)] = []
-        for metricName in options.metrics {
-            guard let metric = try Metrics.find(metricName, on: c) else { throw PlatformError("metric \"\(metricName)\" does not exist") }
-            let (yMetric, xMetric): (Metrics.Metric, Metrics.Metric?)
-            if metric.kind == .ratio {
-                // never nil: ratio metrics are created with both parts
-                yMetric = try Metrics.find(metric.numerator!, on: c)!
-                xMetric = try Metrics.find(metric.denominator!, on: c)!
-            } else {
-                yMetric = metric
-                xMetric = covariate
-            }
-            let hasRows = try c.query("SELECT EXISTS (SELECT 1 FROM outcomes WHERE metric = \(yMetric.name))").decodeOne(Bool.self)
-            guard hasRows else { throw PlatformError("metric \"\(yMetric.name)\" has no outcomes; import them first") }
-            let stats = try armStatistics(experiment, y: yMetric, x: xMetric, on: c)
-            let missing = try c.query("""
-                SELECT count(DISTINCT o.unit) FROM outcomes o
-                WHERE o.metric = \(yMetric.name) AND NOT EXISTS (
-                    SELECT 1 FROM assignments a WHERE a.unit = o.unit AND a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase)))
-                """).decodeOne(Int.self)
-            unassigned.append((metric.name, missing))
+        for (k, part) in plan.enumerated() {
+            let metric = part.metric
+            let stats = statistics[k]
+            unassigned.append((metric.name, missingByMetric[part.y.name] ?? 0))
 
             let summaries = experiment.arms.map { stats[$0.name] ?? CovariateSummary(count: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0) }
             guard let control = summaries.first, control.count >= 2 else {
@@ -183,23 +191,56 @@ public enum LiftReport {
                       pValue: se > 0 ? 2 * Normal.survival(abs(estimate / se)) : .nan, degreesOfFreedom: nil)
     }
 
-    /// Per-arm n, Σy, Σy², Σx, Σx², Σxy over assigned, not held-out units of the current phase.
-    static func armStatistics(_ e: Experiment, y: Metrics.Metric, x: Metrics.Metric?, on c: Connection) throws -> [String: CovariateSummary] {
-        let yAggregate = y.kind == .proportion ? "max(value)" : "sum(value)"
-        let xAggregate = x?.kind == .proportion ? "max(value)" : "sum(value)"
-        let rows = try c.query("""
+    /// Per-arm n, Σy, Σy², Σx, Σx², Σxy for every (y, x) pair over assigned, not held-out units of
+    /// the current phase, in one query: outcomes are read once, pivoted to one row per unit
+    /// (a column per metric), joined to the assignments and summed per arm.
+    static func collect(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], on c: Connection)
+        throws -> [[String: CovariateSummary]] {
+        var columns: [String: Int] = [:]
+        var metrics: [Metrics.Metric] = []
+        func column(_ m: Metrics.Metric) -> Int {
+            if let k = columns[m.name] { return k }
+            columns[m.name] = metrics.count
+            metrics.append(m)
+            return metrics.count - 1
+        }
+        let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
+        var pivot: [SQLQuery] = []
+        for (k, m) in metrics.enumerated() {
+            pivot.append("\(unsafeRaw: m.kind == .proportion ? "max" : "sum")(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))")
+        }
+        var sums: [SQLQuery] = ["a.arm", "count(*)::float8"]
+        for (y, x) in indices {
+            let vy = "v\(y)", vx = x.map { "v\($0)" }
+            sums.append("coalesce(sum(\(unsafeRaw: vy)), 0)")
+            sums.append("coalesce(sum(\(unsafeRaw: vy) * \(unsafeRaw: vy)), 0)")
+            if let vx {
+                sums.append("coalesce(sum(\(unsafeRaw: vx)), 0)")
+                sums.append("coalesce(sum(\(unsafeRaw: vx) * \(unsafeRaw: vx)), 0)")
+                sums.append("coalesce(sum(\(unsafeRaw: vx) * \(unsafeRaw: vy)), 0)")
+            } else {
+                sums.append(contentsOf: ["0::float8", "0::float8", "0::float8"])
+            }
+        }
+        let query: SQLQuery = """
             WITH a AS (SELECT unit, arm FROM assignments
                        WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND NOT held_out),
-                 y AS (SELECT unit, \(unsafeRaw: yAggregate) AS v FROM outcomes WHERE metric = \(y.name) GROUP BY unit),
-                 x AS (SELECT unit, \(unsafeRaw: xAggregate) AS v FROM outcomes WHERE metric = \(x?.name) GROUP BY unit)
-            SELECT a.arm, count(*)::float8,
-                   coalesce(sum(y.v), 0), coalesce(sum(y.v * y.v), 0),
-                   coalesce(sum(x.v), 0), coalesce(sum(x.v * x.v), 0), coalesce(sum(x.v * y.v), 0)
-            FROM a LEFT JOIN y ON y.unit = a.unit LEFT JOIN x ON x.unit = a.unit
+                 u AS (SELECT unit, \(SQLQuery.joined(pivot, separator: ", ")) FROM outcomes
+                       WHERE metric = ANY(\(metrics.map(\.name))) GROUP BY unit)
+            SELECT \(SQLQuery.joined(sums, separator: ", "))
+            FROM a LEFT JOIN u ON u.unit = a.unit
             GROUP BY a.arm
-            """).decode((String, Double, Double, Double, Double, Double, Double).self)
-        return Dictionary(uniqueKeysWithValues: rows.map {
-            ($0.0, CovariateSummary(count: $0.1, sumY: $0.2, sumY2: $0.3, sumX: $0.4, sumX2: $0.5, sumXY: $0.6))
-        })
+            """
+        var result = [[String: CovariateSummary]](repeating: [:], count: pairs.count)
+        for row in try c.query(query) {
+            let arm = try row.decode(column: 0, as: String.self)
+            let n = try row.decode(column: 1, as: Double.self)
+            for k in 0..<pairs.count {
+                let base = 2 + 5 * k
+                let v = try (0..<5).map { try row.decode(column: base + $0, as: Double.self) }
+                result[k][arm] = CovariateSummary(count: n, sumY: v[0], sumY2: v[1], sumX: v[2], sumX2: v[3], sumXY: v[4])
+            }
+        }
+        return result
     }
 }
