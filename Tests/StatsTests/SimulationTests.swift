@@ -90,3 +90,45 @@ final class SimulationTests: XCTestCase {
         XCTAssertEqual(cuped.varianceReduction(control: control, treatment: treatment), 1, accuracy: 1e-12)
     }
 }
+
+/// Cluster-randomized experiments: CR1 intervals cover; unit-level Welch does not.
+final class ClusterSimulationTests: XCTestCase {
+    func testCR1CoversWhereUnitLevelWelchFails() {
+        var g = SimulationTests.Generator(state: 77)
+        let truth = 0.2
+        var robust = 0, naive = 0
+        for _ in 0..<400 {
+            var control: [ClusterSummary] = [], treatment: [ClusterSummary] = []
+            var controlValues: [Double] = [], treatmentValues: [Double] = []
+            for cluster in 0..<60 {
+                let treated = cluster % 2 == 1
+                let clusterEffect = 0.6 * g.normal() // ICC ≈ 0.26
+                var sum = 0.0
+                let size = 10 + Int(g.uniform() * 30)
+                for _ in 0..<size {
+                    let y = 1 + (treated ? truth : 0) + clusterEffect + g.normal()
+                    sum += y
+                    if treated { treatmentValues.append(y) } else { controlValues.append(y) }
+                }
+                let summary = ClusterSummary(count: Double(size), sumY: sum)
+                if treated { treatment.append(summary) } else { control.append(summary) }
+            }
+            let effect = ClusterRobust.difference(control: control, treatment: treatment)!.absolute
+            if effect.lower <= truth && truth <= effect.upper { robust += 1 }
+            let welch = Welch.absolute(control: SampleSummary(controlValues), treatment: SampleSummary(treatmentValues))
+            if welch.lower <= truth && truth <= welch.upper { naive += 1 }
+        }
+        XCTAssertTrue((372...392).contains(robust), "CR1 covered \(robust)/400")
+        XCTAssertLessThan(naive, 300, "unit-level Welch ignores clustering and under-covers (\(naive)/400)")
+    }
+
+    func testRatioAtClusterLevelOnAWorkedExample() {
+        // Control: clusters (y, x) = (2, 1), (4, 2) → R = 2, residuals 0 → variance 0.
+        // Treatment: (3, 1), (9, 3) → R = 3, residuals 0.
+        let r = ClusterRobust.difference(control: [.init(count: 1, sumY: 2, sumX: 1), .init(count: 2, sumY: 4, sumX: 2)],
+                                         treatment: [.init(count: 1, sumY: 3, sumX: 1), .init(count: 3, sumY: 9, sumX: 3)],
+                                         ratio: true)!
+        XCTAssertEqual(r.absolute.estimate, 1, accuracy: 1e-12)
+        XCTAssertEqual(r.absolute.standardError, 0, accuracy: 1e-12)
+    }
+}

@@ -14,3 +14,8 @@ report lift checkout-button --metric revenue --metric converted --metric revenue
 
 # CUPED with the pre-period metric: the same effect, a narrower interval.
 report lift checkout-button --metric revenue --cuped revenue_pre
+
+# The cluster test: couriers share their geo cell's arm, so the cell is the unit of variance
+# (cluster-robust CR1 errors, t with G − 1 degrees of freedom). True effect: +1.5 deliveries.
+import outcomes ../tools/demo.d/data/deliveries.csv --metric deliveries
+report lift courier-bonus --metric deliveries

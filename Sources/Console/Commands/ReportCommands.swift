@@ -79,6 +79,9 @@ struct ReportCommands: ParsableCommand {
             var text = "Lift report for \(r.experiment.name) (\(r.experiment.armList), phase \(r.experiment.phase)); "
             text += "95% intervals; p corrected by \(r.correction == .benjaminiHochberg ? "Benjamini–Hochberg" : r.correction.rawValue)"
             text += r.cuped.map { "; CUPED on \($0)" } ?? ""
+            if r.experiment.design == .cluster {
+                text += "; cluster-robust (CR1) errors over the clusters of \(r.experiment.parameters.clusters ?? "default")"
+            }
             text += "\n" + AlignedFormat().render(.table(table))
             if let srm = r.sampleRatio {
                 text += "SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"

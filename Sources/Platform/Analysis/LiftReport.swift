@@ -58,8 +58,11 @@ public enum LiftReport {
         let c = store.connection
         let experiment = try Experiment.load(name, on: c)
         guard experiment.status != .draft else { throw PlatformError("experiment \"\(name)\" is a draft: nothing to report yet") }
-        guard experiment.design == .user else {
-            throw PlatformError("report lift for \(experiment.design.rawValue) designs is not built yet (user splits only)")
+        guard experiment.design != .switchback else {
+            throw PlatformError("report lift for switchbacks is not built yet (user splits and cluster designs only)")
+        }
+        if experiment.design == .cluster, options.cuped != nil {
+            throw PlatformError("--cuped applies to user splits; cluster designs are analysed with cluster-robust errors")
         }
         var covariate: Metrics.Metric?
         if let cuped = options.cuped {
@@ -84,6 +87,8 @@ public enum LiftReport {
             guard hasRows else { throw PlatformError("metric \"\(part.y.name)\" has no outcomes; import them first") }
         }
         let statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
+        let clustered = experiment.design == .cluster
+            ? try collectClusters(experiment, pairs: plan.map { ($0.y, $0.metric.kind == .ratio ? $0.x : nil) }, on: c) : []
         let missingByMetric = Dictionary(uniqueKeysWithValues: try c.query("""
             SELECT o.metric, count(DISTINCT o.unit) FROM outcomes o
             WHERE o.metric = ANY(\(Array(Set(plan.map(\.y.name))))) AND NOT EXISTS (
@@ -116,6 +121,19 @@ public enum LiftReport {
                 guard s.count >= 2 else {
                     rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
                                     absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
+                                    varianceReduction: nil))
+                    continue
+                }
+                if clustered.count > k {
+                    let byArm = clustered[k]
+                    guard let cr = ClusterRobust.difference(control: byArm[experiment.arms[0].name] ?? [], treatment: byArm[arm.name] ?? [],
+                                                            ratio: metric.kind == .ratio, confidence: options.confidence) else { continue }
+                    let relative = Welch.relative(controlMean: cr.controlEstimate, controlVarianceOfMean: cr.controlVariance,
+                                                  treatmentMean: cr.treatmentEstimate, treatmentVarianceOfMean: cr.treatmentVariance,
+                                                  confidence: options.confidence)
+                    pending.append((rows.count, cr.absolute.pValue))
+                    rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: cr.treatmentEstimate,
+                                    absolute: cr.absolute, relative: relative, adjustedP: nil, significant: false, guardrailFailed: false,
                                     varianceReduction: nil))
                     continue
                 }
@@ -205,10 +223,7 @@ public enum LiftReport {
             return metrics.count - 1
         }
         let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
-        var pivot: [SQLQuery] = []
-        for (k, m) in metrics.enumerated() {
-            pivot.append("\(unsafeRaw: m.kind == .proportion ? "max" : "sum")(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))")
-        }
+        let pivot = pivotColumns(metrics)
         var sums: [SQLQuery] = ["a.arm", "count(*)::float8"]
         for (y, x) in indices {
             let vy = "v\(y)", vx = x.map { "v\($0)" }
@@ -239,6 +254,50 @@ public enum LiftReport {
                 let base = 2 + 5 * k
                 let v = try (0..<5).map { try row.decode(column: base + $0, as: Double.self) }
                 result[k][arm] = CovariateSummary(count: n, sumY: v[0], sumY2: v[1], sumX: v[2], sumX2: v[3], sumXY: v[4])
+            }
+        }
+        return result
+    }
+
+    /// One column per metric of a unit's value: `sum(value) FILTER (WHERE metric = $k) AS vK` (max for proportions).
+    static func pivotColumns(_ metrics: [Metrics.Metric]) -> [SQLQuery] {
+        metrics.enumerated().map { k, m in
+            "\(unsafeRaw: m.kind == .proportion ? "max" : "sum")(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))"
+        }
+    }
+
+    /// Per arm and cluster: units, Σy and Σx for every (y, x) pair, from the experiment's cluster mapping.
+    static func collectClusters(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], on c: Connection)
+        throws -> [[String: [ClusterSummary]]] {
+        var metrics: [Metrics.Metric] = []
+        func column(_ m: Metrics.Metric) -> Int {
+            if let k = metrics.firstIndex(where: { $0.name == m.name }) { return k }
+            metrics.append(m)
+            return metrics.count - 1
+        }
+        let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
+        var sums: [SQLQuery] = ["a.arm", "m.cluster", "count(*)::float8"]
+        for (y, x) in indices {
+            sums.append("coalesce(sum(v\(unsafeRaw: String(y))), 0)")
+            sums.append(x.map { "coalesce(sum(v\(unsafeRaw: String($0))), 0)" } ?? "0::float8")
+        }
+        let query: SQLQuery = """
+            WITH a AS (SELECT unit, arm FROM assignments
+                       WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND NOT held_out),
+                 u AS (SELECT unit, \(SQLQuery.joined(pivotColumns(metrics), separator: ", ")) FROM outcomes
+                       WHERE metric = ANY(\(metrics.map(\.name))) GROUP BY unit)
+            SELECT \(SQLQuery.joined(sums, separator: ", "))
+            FROM a JOIN unit_clusters m ON m.unit = a.unit AND m.mapping = \(e.parameters.clusters ?? "default")
+            LEFT JOIN u ON u.unit = a.unit
+            GROUP BY a.arm, m.cluster
+            """
+        var result = [[String: [ClusterSummary]]](repeating: [:], count: pairs.count)
+        for row in try c.query(query) {
+            let arm = try row.decode(column: 0, as: String.self)
+            let n = try row.decode(column: 2, as: Double.self)
+            for k in 0..<pairs.count {
+                let y = try row.decode(column: 3 + 2 * k, as: Double.self), x = try row.decode(column: 4 + 2 * k, as: Double.self)
+                result[k][arm, default: []].append(ClusterSummary(count: n, sumY: y, sumX: x))
             }
         }
         return result

@@ -11,6 +11,7 @@ public enum ClusterImport {
 
     /// Replaces the mapping with the file's rows (header `unit,cluster`) in one transaction. A unit
     /// listed twice with different clusters, or an empty field, is an error naming its line.
+    @discardableResult
     public static func run(path: String, mapping: String, in store: Store) throws -> Result {
         guard !mapping.isEmpty else { throw PlatformError("a cluster mapping needs a name") }
         let file = try CSVFile(path: path, required: ["unit", "cluster"])

@@ -103,4 +103,36 @@ final class LiftReportTests: ExperimentTestCase {
         }
         XCTAssertThrowsError(try LiftReport.run("e", options: .init(metrics: ["nope"]), in: store))
     }
+
+    func testClusterDesignsUseClusterRobustErrors() throws {
+        let mapping = try csv("unit,cluster\n" + (0..<1200).map { "u\($0),cell-\($0 % 40)" }.joined(separator: "\n") + "\n")
+        try ClusterImport.run(path: mapping, mapping: "cells", in: store)
+        var d = ExperimentCatalog.Definition(name: "geo", arms: arms)
+        d.design = .cluster
+        d.parameters.clusters = "cells"
+        try ExperimentCatalog.create(d, in: store)
+        try ExperimentCatalog.start("geo", in: store)
+        try Assigner.assignBulk("geo", unitsFile: try unitsFile(0..<1200), in: store)
+        let assigned = Dictionary(uniqueKeysWithValues: try store.connection.query("SELECT unit, arm FROM assignments").decode((String, String).self))
+        var g = SystemRandomNumberGenerator()
+        let cellEffect = (0..<40).map { _ in Double.random(in: -1...1, using: &g) }
+        var text = "unit,value\n"
+        var clusters: [String: [Int: ClusterSummary]] = [:]
+        for i in 0..<1200 {
+            let unit = "u\(i)", arm = assigned[unit]!, cell = i % 40
+            let y = 3 + (arm == "treatment" ? 0.5 : 0) + cellEffect[cell] + Double.random(in: -1...1, using: &g)
+            text += "\(unit),\(y)\n"
+            clusters[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].count += 1
+            clusters[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].sumY += y
+        }
+        try Metrics.importOutcomes(path: try csv(text), metric: "orders", kind: nil, in: store)
+        let report = try LiftReport.run("geo", options: .init(metrics: ["orders"]), in: store)
+        let row = try XCTUnwrap(report.rows.first { $0.arm == "treatment" }?.absolute)
+        let expected = try XCTUnwrap(ClusterRobust.difference(control: Array(clusters["control"]!.values),
+                                                              treatment: Array(clusters["treatment"]!.values))).absolute
+        XCTAssertEqual(row.estimate, expected.estimate, accuracy: 1e-9)
+        XCTAssertEqual(row.standardError, expected.standardError, accuracy: 1e-9)
+        XCTAssertEqual(row.degreesOfFreedom, 39, "t with G − 1 = 39 degrees of freedom")
+        XCTAssertThrowsError(try LiftReport.run("geo", options: .init(metrics: ["orders"], cuped: "orders"), in: store))
+    }
 }
