@@ -19,3 +19,6 @@ report lift checkout-button --metric revenue --cuped revenue_pre
 # (cluster-robust CR1 errors, t with G − 1 degrees of freedom). True effect: +1.5 deliveries.
 import outcomes ../tools/demo.d/data/deliveries.csv --metric deliveries
 report lift courier-bonus --metric deliveries
+
+# The universal holdout: the measurement group against the 5% holdout, overall and per day.
+report holdout --metric revenue --by day

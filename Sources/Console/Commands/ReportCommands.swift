@@ -43,7 +43,7 @@ struct MetricCommands: ParsableCommand {
 /// `report lift NAME --metric M... [--cuped M] [--correction holm|bh|none]`
 struct ReportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Analyse experiments.", subcommands: [Lift.self])
+        commandName: "report", abstract: "Analyse experiments and the programme.", subcommands: [Lift.self, HoldoutLift.self])
 
     struct Lift: ConsoleCommand {
         static let configuration = CommandConfiguration(
@@ -110,4 +110,34 @@ private func round6(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }
 private func pval(_ value: Double?) -> ConsoleValue {
     guard let value, value.isFinite else { return .null }
     return .double(Double(String(format: "%.4g", value)) ?? value)
+}
+
+extension ReportCommands {
+    /// `report holdout --metric M... [--by day|week|month]`
+    struct HoldoutLift: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "holdout",
+            abstract: "The measurement group against the universal holdout, overall and per period: the programme's incremental value.")
+        @Option(name: .customLong("metric"), help: "A metric; repeatable.") var metrics: [String] = []
+        @Option(help: "day, week or month.") var by: String = "day"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let period = HoldoutReport.Period(rawValue: by) else { throw ConsoleError("--by must be day, week or month") }
+            let r = try HoldoutReport.run(metrics: metrics, period: period, in: context.store())
+            let columns = ["metric", "period", "measurement", "holdout", "lift", "lift_low", "lift_high", "rel_lift", "p"]
+            let rows: [[ConsoleValue]] = r.lines.map { line in
+                func num(_ v: Double) -> ConsoleValue { v.isFinite ? .double((v * 1e6).rounded() / 1e6) : .null }
+                return [.string(line.metric), .string(line.period.map { String(ValueParsing.formatTime($0).prefix(10)) } ?? "all"),
+                        num(line.measurementMean), num(line.holdoutMean), num(line.absolute.estimate), num(line.absolute.lower),
+                        num(line.absolute.upper), num(line.relative.estimate),
+                        line.absolute.pValue.isFinite ? .double(Double(String(format: "%.4g", line.absolute.pValue)) ?? 0) : .null]
+            }
+            let table = Table(columns: columns, rows: rows)
+            let text = "Holdout report: measurement group (\(r.measurementUnits) units) against the holdout (\(r.holdoutUnits) units, "
+                + "\(fmt(r.holdout.percent))%, seed \(r.holdout.seed)); Welch 95% intervals per \(period.rawValue)\n"
+                + AlignedFormat().render(.table(table))
+            return .summary(text, [("measurement_units", .int(r.measurementUnits)), ("holdout_units", .int(r.holdoutUnits)),
+                                   ("rows", .array(table.rows.map { .object(Array(zip(columns, $0))) }))])
+        }
+    }
 }
