@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "Randomization"),
         /// Distributions, Welch and the delta method, CUPED, multiple testing. Pure.
         .target(name: "Stats"),
+        /// Text tables and self-contained HTML pages with SVG charts.
+        .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Stats", "CLineEdit",
+                "Platform", "Reports", "Stats", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,6 +87,7 @@ let package = Package(
         // MARK: - Tests
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],

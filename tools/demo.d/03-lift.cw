@@ -22,3 +22,7 @@ report lift courier-bonus --metric deliveries
 
 # The universal holdout: the measurement group against the 5% holdout, overall and per day.
 report holdout --metric revenue --by day
+
+# Reports as self-contained HTML pages with SVG charts (open them in a browser).
+report lift checkout-button --metric revenue --metric converted --metric revenue_per_conversion --html lift.html
+report holdout --metric revenue --html holdout.html

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Platform
+import Reports
 import Stats
 
 /// `metric create|list`
@@ -58,6 +59,7 @@ struct ReportCommands: ParsableCommand {
         @Option(name: .customLong("metric"), help: "A metric to report; repeatable.") var metrics: [String] = []
         @Option(help: "A pre-period metric for CUPED.") var cuped: String?
         @Option(help: "holm, bh or none.") var correction: String = "holm"
+        @Option(help: "Also write a self-contained HTML page with charts to FILE.") var html: String?
 
         func run(in context: CommandContext) throws -> CommandOutput {
             guard let method = MultipleTesting(rawValue: correction) else { throw ConsoleError("--correction must be holm, bh or none") }
@@ -93,6 +95,24 @@ struct ReportCommands: ParsableCommand {
             for (metric, units) in r.unassignedUnits where units > 0 {
                 text += "note: \(units) units have \(metric) outcomes but no assignment in this phase; they are left out\n"
             }
+            if let html {
+                var page = HTMLPage(title: "Lift report: \(r.experiment.name)")
+                page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
+                page.heading("Relative lift against \(r.experiment.arms[0].name), 95% intervals")
+                page.svg(ForestPlot(items: r.rows.compactMap { row in
+                    guard let rel = row.relative else { return nil }
+                    return .init(label: "\(row.metric) · \(row.arm)", estimate: rel.estimate, lower: rel.lower, upper: rel.upper,
+                                 significant: row.significant)
+                }, format: { String(format: "%+.1f%%", $0 * 100) }).svg())
+                page.heading("Estimates")
+                page.table(columns: columns, rows: table.rows.map { $0.map(\.text) })
+                if let srm = r.sampleRatio {
+                    page.paragraph("SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))" + (srm.isMismatch ? " — mismatch" : " — ok"),
+                                   className: srm.isMismatch ? "warn" : "note")
+                }
+                try writePage(page, to: html)
+                text += "wrote \(html)\n"
+            }
             let json = table.rows.map { ConsoleValue.object(Array(zip(columns, $0))) }
             return .summary(text, [
                 ("experiment", .string(r.experiment.name)), ("rows", .array(json)),
@@ -120,6 +140,7 @@ extension ReportCommands {
             abstract: "The measurement group against the universal holdout, overall and per period: the programme's incremental value.")
         @Option(name: .customLong("metric"), help: "A metric; repeatable.") var metrics: [String] = []
         @Option(help: "day, week or month.") var by: String = "day"
+        @Option(help: "Also write a self-contained HTML page with charts to FILE.") var html: String?
 
         func run(in context: CommandContext) throws -> CommandOutput {
             guard let period = HoldoutReport.Period(rawValue: by) else { throw ConsoleError("--by must be day, week or month") }
@@ -133,11 +154,35 @@ extension ReportCommands {
                         line.absolute.pValue.isFinite ? .double(Double(String(format: "%.4g", line.absolute.pValue)) ?? 0) : .null]
             }
             let table = Table(columns: columns, rows: rows)
-            let text = "Holdout report: measurement group (\(r.measurementUnits) units) against the holdout (\(r.holdoutUnits) units, "
+            var text = "Holdout report: measurement group (\(r.measurementUnits) units) against the holdout (\(r.holdoutUnits) units, "
                 + "\(fmt(r.holdout.percent))%, seed \(r.holdout.seed)); Welch 95% intervals per \(period.rawValue)\n"
                 + AlignedFormat().render(.table(table))
+            if let html {
+                var page = HTMLPage(title: "Holdout report")
+                page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
+                for metric in metrics {
+                    page.heading("\(metric): measurement − holdout, 95% intervals")
+                    page.svg(ForestPlot(items: r.lines.filter { $0.metric == metric }.map { line in
+                        .init(label: line.period.map { String(ValueParsing.formatTime($0).prefix(10)) } ?? "all periods",
+                              estimate: line.absolute.estimate, lower: line.absolute.lower, upper: line.absolute.upper,
+                              significant: line.absolute.pValue < 0.05)
+                    }).svg())
+                }
+                page.table(columns: columns, rows: table.rows.map { $0.map(\.text) })
+                try writePage(page, to: html)
+                text += "wrote \(html)\n"
+            }
             return .summary(text, [("measurement_units", .int(r.measurementUnits)), ("holdout_units", .int(r.holdoutUnits)),
                                    ("rows", .array(table.rows.map { .object(Array(zip(columns, $0))) }))])
         }
+    }
+}
+
+/// Writes a page atomically; a failure names the file.
+func writePage(_ page: HTMLPage, to path: String) throws {
+    do {
+        try page.render().write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+        throw ConsoleError("\(path): cannot write the page (\(error.localizedDescription))")
     }
 }
