@@ -10,7 +10,9 @@ enum ValueParsing {
         guard let unit = text.last, let scale = units[unit], let number = Int64(text.dropLast()), number >= 0 else {
             throw ConsoleError("\(flag) \"\(text)\" is not a duration such as 90s, 30m, 1h or 1d")
         }
-        return number * scale
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: scale)
+        guard !overflow else { throw ConsoleError("\(flag) \"\(text)\" is too long") }
+        return seconds
     }
 
     /// `now`, or `YYYY-MM-DD[T| ]HH:MM[:SS[.ffffff]]` with an optional `Z` or `±HH[:MM]` (UTC when none).

@@ -29,9 +29,13 @@ public struct Arm: Sendable, Equatable, Codable {
         return arms
     }
 
-    /// Checks a list of arms: at least two, weights summing to 100.
+    /// The most arms an experiment may have.
+    public static let maximumCount = 100
+
+    /// Checks a list of arms: two to 100, weights summing to 100.
     public static func validate(_ arms: [Arm]) throws(RandomizationError) {
         guard arms.count >= 2 else { throw RandomizationError("an experiment needs at least two arms") }
+        guard arms.count <= maximumCount else { throw RandomizationError("an experiment has at most \(maximumCount) arms") }
         let total = arms.reduce(0) { $0 + $1.weight }
         guard abs(total - 100) < 0.001 else {
             throw RandomizationError("arm weights sum to \(formatNumber(total)), not 100")

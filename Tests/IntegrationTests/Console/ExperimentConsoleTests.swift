@@ -99,4 +99,31 @@ final class ExperimentConsoleTests: XCTestCase {
         let schedule = try XCTUnwrap(try json(docs[4])["schedule"] as? [[String: Any]])
         XCTAssertEqual(schedule.filter { $0["randomized"] as? Bool == true }.compactMap { $0["period"] as? Int }, [1, 5, 7])
     }
+
+    func testLiftReportInJSONAndHTML() throws {
+        let units = directory.appendingPathComponent("units.csv")
+        try ("unit\n" + (0..<400).map { "u\($0)" }.joined(separator: "\n") + "\n").write(to: units, atomically: true, encoding: .utf8)
+        let outcomes = directory.appendingPathComponent("orders.csv")
+        try ("unit,value\n" + (0..<400).map { "u\($0),\($0 % 7)" }.joined(separator: "\n") + "\n").write(to: outcomes, atomically: true, encoding: .utf8)
+        let page = directory.appendingPathComponent("lift.html")
+        let script = """
+            experiment create e --arms control:50,treatment:50
+            experiment start e
+            assign e --units \(units.path)
+            import outcomes \(outcomes.path) --metric orders
+            report lift e --metric orders --html \(page.path)
+            report lift e --metric orders --html /nonexistent/dir/x.html
+            """
+        let run = try CausewayBinary.run(["--db", url, "--format", "json", "-f", "-"], input: script)
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.stderr.hasPrefix("causeway:<stdin>:6: ERROR: /nonexistent/dir/x.html: cannot write the page"), run.stderr)
+        let docs = run.stdout.split(separator: "\n")
+        let report = try json(docs[4])
+        let rows = try XCTUnwrap(report["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["arm"] as? String }, ["control", "treatment"])
+        XCTAssertEqual(rows.compactMap { $0["units"] as? Int }.reduce(0, +), 400)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg"))
+        XCTAssertTrue(html.contains("orders · treatment"))
+    }
 }
