@@ -51,15 +51,19 @@ public enum Metrics {
 
     /// Every metric, by name.
     public static func list(in store: Store) throws -> [Metric] {
-        try store.connection.query("SELECT name, kind, numerator, denominator, guardrail, higher_is_better FROM metrics ORDER BY name")
-            .decode((String, String, String?, String?, Bool, Bool).self)
-            .map { Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5) }
+        try load(where: "TRUE", on: store.connection)
     }
 
     static func find(_ name: String, on c: Connection) throws -> Metric? {
-        try c.query("SELECT name, kind, numerator, denominator, guardrail, higher_is_better FROM metrics WHERE name = \(name)")
-            .decode((String, String, String?, String?, Bool, Bool).self)
-            .first.map { Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5) }
+        try load(where: "name = \(name)", on: c).first
+    }
+
+    private static func load(where condition: SQLQuery, on c: Connection) throws -> [Metric] {
+        try c.query("""
+            SELECT name, kind, numerator, denominator, guardrail, higher_is_better FROM metrics WHERE \(condition) ORDER BY name
+            """).decode((String, String, String?, String?, Bool, Bool).self).map {
+            Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5)
+        }
     }
 
     /// What an import did.
