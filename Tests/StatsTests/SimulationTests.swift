@@ -132,3 +132,50 @@ final class ClusterSimulationTests: XCTestCase {
         XCTAssertEqual(r.absolute.standardError, 0, accuracy: 1e-12)
     }
 }
+
+/// Switchbacks: regions × hourly windows with daily patterns and region-day shocks.
+final class SwitchbackSimulationTests: XCTestCase {
+    func testRegressionWithFixedEffectsCoversTheTruth() {
+        var g = SimulationTests.Generator(state: 4242)
+        let truth = 0.8
+        var covered = 0
+        var estimates: [Double] = []
+        for _ in 0..<400 {
+            var windows: [SwitchbackRegression.Window] = []
+            for region in 0..<6 {
+                let base = 10 + 3 * Double(region)
+                for day in 0..<10 {
+                    let shock = 0.7 * g.normal() // shared by a region's windows that day
+                    for hour in 0..<24 {
+                        let treated = g.uniform() < 0.5
+                        let pattern = 4 * sin(Double(hour) / 24 * 2 * .pi)
+                        let value = base + pattern + shock + (treated ? truth : 0) + g.normal()
+                        windows.append(.init(value: value, treated: treated, region: region, slot: hour, cluster: region * 100 + day))
+                    }
+                }
+            }
+            let effect = SwitchbackRegression.estimate(windows)!
+            estimates.append(effect.estimate)
+            if effect.lower <= truth && truth <= effect.upper { covered += 1 }
+        }
+        XCTAssertTrue((372...388).contains(covered), "covered \(covered)/400")
+        XCTAssertEqual(estimates.reduce(0, +) / 400, truth, accuracy: 0.02, "unbiased")
+    }
+
+    func testRecoversAnExactEffectWithoutNoise() {
+        var windows: [SwitchbackRegression.Window] = []
+        for region in 0..<3 {
+            for day in 0..<4 {
+                for slot in 0..<6 {
+                    let treated = (region + day + slot) % 2 == 0
+                    windows.append(.init(value: Double(region) * 5 + Double(slot) + (treated ? 2 : 0) + Double(day % 2) * 0.001,
+                                         treated: treated, region: region, slot: slot, cluster: region * 10 + day))
+                }
+            }
+        }
+        let effect = SwitchbackRegression.estimate(windows)!
+        XCTAssertEqual(effect.estimate, 2, accuracy: 1e-3)
+        XCTAssertEqual(effect.degreesOfFreedom, 11)
+        XCTAssertNil(SwitchbackRegression.estimate(windows.filter(\.treated)), "no control windows: not identified")
+    }
+}

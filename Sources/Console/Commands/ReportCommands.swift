@@ -81,9 +81,7 @@ struct ReportCommands: ParsableCommand {
             var text = "Lift report for \(r.experiment.name) (\(r.experiment.armList), phase \(r.experiment.phase)); "
             text += "95% intervals; p corrected by \(r.correction == .benjaminiHochberg ? "Benjamini–Hochberg" : r.correction.rawValue)"
             text += r.cuped.map { "; CUPED on \($0)" } ?? ""
-            if r.experiment.design == .cluster {
-                text += "; cluster-robust (CR1) errors over the clusters of \(r.experiment.parameters.clusters ?? "default")"
-            }
+            text += "; " + r.method
             text += "\n" + AlignedFormat().render(.table(table))
             if let srm = r.sampleRatio {
                 text += "SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
@@ -115,7 +113,7 @@ struct ReportCommands: ParsableCommand {
             }
             let json = table.rows.map { ConsoleValue.object(Array(zip(columns, $0))) }
             return .summary(text, [
-                ("experiment", .string(r.experiment.name)), ("rows", .array(json)),
+                ("experiment", .string(r.experiment.name)), ("method", .string(r.method)), ("rows", .array(json)),
                 ("srm", r.sampleRatio.map { .object([("chi_square", .double($0.chiSquare)), ("p_value", .double($0.pValue)),
                                                      ("mismatch", .bool($0.isMismatch))]) } ?? .null),
                 ("unassigned_units", .object(r.unassignedUnits.map { ($0.metric, .int($0.units)) })),

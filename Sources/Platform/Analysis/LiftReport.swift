@@ -51,6 +51,8 @@ public enum LiftReport {
         public let unassignedUnits: [(metric: String, units: Int)]
         public let correction: MultipleTesting
         public let cuped: String?
+        /// How the effects were estimated, in words.
+        public let method: String
     }
 
     public static func run(_ name: String, options: Options, in store: Store) throws -> Result {
@@ -58,9 +60,7 @@ public enum LiftReport {
         let c = store.connection
         let experiment = try Experiment.load(name, on: c)
         guard experiment.status != .draft else { throw PlatformError("experiment \"\(name)\" is a draft: nothing to report yet") }
-        guard experiment.design != .switchback else {
-            throw PlatformError("report lift for switchbacks is not built yet (user splits and cluster designs only)")
-        }
+        if experiment.design == .switchback { return try switchback(experiment, options: options, in: store) }
         if experiment.design == .cluster, options.cuped != nil {
             throw PlatformError("--cuped applies to user splits; cluster designs are analysed with cluster-robust errors")
         }
@@ -172,7 +172,8 @@ public enum LiftReport {
         }
         let srm = try ExperimentCatalog.counts(experiment, in: store).sampleRatio
         return Result(experiment: experiment, rows: rows, sampleRatio: srm, unassignedUnits: unassigned,
-                      correction: options.correction, cuped: options.cuped)
+                      correction: options.correction, cuped: options.cuped,
+                      method: experiment.design == .cluster ? "cluster-robust (CR1) errors over clusters" : "Welch t intervals per unit")
     }
 
     struct ArmEstimate {
@@ -301,5 +302,82 @@ public enum LiftReport {
             }
         }
         return result
+    }
+
+    /// Switchbacks: outcome rows (with `ts` and `region`) are grouped by region and window in SQL,
+    /// split at the burn-in; Swift drops the burn-in of every window whose arm switched, takes each
+    /// window's mean and regresses it on the arm with region and time-of-day fixed effects,
+    /// clustering by region-day. Each non-control arm is compared with control on their windows.
+    static func switchback(_ e: Experiment, options: Options, in store: Store) throws -> Result {
+        guard options.cuped == nil else { throw PlatformError("--cuped applies to user splits") }
+        let c = store.connection
+        let design = try e.switchbackDesign()
+        let regions = e.parameters.regions ?? []
+        var rows: [Row] = []
+        var pending: [(index: Int, p: Double)] = []
+        for name in options.metrics {
+            guard let metric = try Metrics.find(name, on: c) else { throw PlatformError("metric \"\(name)\" does not exist") }
+            guard metric.kind != .ratio else { throw PlatformError("ratio metrics in switchbacks are not built yet") }
+            let parts = try c.query("""
+                WITH o AS (SELECT region, extract(epoch FROM ts)::float8 - \(design.start) AS t, value FROM outcomes
+                           WHERE metric = \(name) AND ts IS NOT NULL AND region = ANY(\(regions)) AND ts >= to_timestamp(\(Double(design.start))))
+                SELECT region, floor(t / \(Double(design.windowSeconds)))::bigint AS w,
+                       t - floor(t / \(Double(design.windowSeconds))) * \(Double(design.windowSeconds)) < \(Double(design.burnInSeconds)) AS early,
+                       count(*)::float8, sum(value)
+                FROM o GROUP BY 1, 2, 3
+                """).decode((String, Int64, Bool, Double, Double).self)
+            guard !parts.isEmpty else {
+                throw PlatformError("metric \"\(name)\" has no outcomes with ts and a region of \(e.name) since its first period")
+            }
+            struct Cell { var count = 0.0, sum = 0.0 }
+            var cells: [String: [Int64: (early: Cell, late: Cell)]] = [:]
+            for (region, w, early, count, sum) in parts {
+                var entry = cells[region]?[w] ?? (Cell(), Cell())
+                if early { entry.early.count += count; entry.early.sum += sum } else { entry.late.count += count; entry.late.sum += sum }
+                cells[region, default: [:]][w] = entry
+            }
+            var windows: [(arm: Int, window: SwitchbackRegression.Window)] = []
+            for (r, region) in regions.enumerated() {
+                for (w, entry) in cells[region] ?? [:] {
+                    let period = Int(w) + 1
+                    if let limit = design.periods, period > limit { continue }
+                    let arm = design.armIndex(region: region, period: period)
+                    let switched = period == 1 || design.armIndex(region: region, period: period - 1) != arm
+                    let count = entry.late.count + (switched ? 0 : entry.early.count)
+                    let sum = entry.late.sum + (switched ? 0 : entry.early.sum)
+                    guard count > 0 else { continue }
+                    let start = design.start + w * design.windowSeconds
+                    let slot = Int(((start % 86_400) + 86_400) % 86_400 / design.windowSeconds)
+                    let day = Int(SwitchbackDesign.floorDiv(start, 86_400))
+                    windows.append((arm, .init(value: sum / count, treated: arm != 0, region: r, slot: slot,
+                                              cluster: r * 10_000_000 + day)))
+                }
+            }
+            let control = windows.filter { $0.arm == 0 }.map(\.window)
+            let controlMean = control.isEmpty ? .nan : control.reduce(0) { $0 + $1.value } / Double(control.count)
+            rows.append(Row(metric: name, kind: metric.kind, arm: e.arms[0].name, units: control.count, mean: controlMean,
+                            absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false, varianceReduction: nil))
+            for index in 1..<e.arms.count {
+                let mine = windows.filter { $0.arm == index }.map(\.window)
+                let mean = mine.isEmpty ? .nan : mine.reduce(0) { $0 + $1.value } / Double(mine.count)
+                let effect = SwitchbackRegression.estimate(control + mine, confidence: options.confidence)
+                if let effect { pending.append((rows.count, effect.pValue)) }
+                rows.append(Row(metric: name, kind: metric.kind, arm: e.arms[index].name, units: mine.count, mean: mean,
+                                absolute: effect, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
+                                varianceReduction: nil))
+            }
+        }
+        let adjusted = options.correction.adjust(pending.map(\.p))
+        for (k, item) in pending.enumerated() {
+            let row = rows[item.index]
+            rows[item.index] = Row(metric: row.metric, kind: row.kind, arm: row.arm, units: row.units, mean: row.mean,
+                                   absolute: row.absolute, relative: nil, adjustedP: adjusted[k],
+                                   significant: adjusted[k] < 1 - options.confidence, guardrailFailed: false, varianceReduction: nil)
+        }
+        let method = "regression of window means on the arm with region and time-of-day fixed effects, CR1 errors by region-day; "
+            + "burn-in after each switch excluded; units = windows"
+            + (design.carryover != nil ? " (the Bojinov–Simchi-Levi–Zhao Horvitz–Thompson estimator for the optimal design is not built yet)" : "")
+        return Result(experiment: e, rows: rows, sampleRatio: nil, unassignedUnits: [], correction: options.correction,
+                      cuped: nil, method: method)
     }
 }
