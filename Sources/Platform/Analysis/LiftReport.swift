@@ -35,12 +35,24 @@ public enum LiftReport {
         public let absolute: Effect?
         public let relative: Effect?
         /// After the correction across metrics and arms.
-        public let adjustedP: Double?
-        public let significant: Bool
+        public internal(set) var adjustedP: Double? = nil
+        public internal(set) var significant = false
         /// A guardrail metric that got significantly worse.
-        public let guardrailFailed: Bool
+        public internal(set) var guardrailFailed = false
         /// Share of the difference's variance CUPED removed (nil without CUPED).
         public let varianceReduction: Double?
+
+        init(metric: Metrics.Metric, arm: String, units: Int, mean: Double, absolute: Effect? = nil, relative: Effect? = nil,
+             varianceReduction: Double? = nil) {
+            self.metric = metric.name
+            self.kind = metric.kind
+            self.arm = arm
+            self.units = units
+            self.mean = mean
+            self.absolute = absolute
+            self.relative = relative
+            self.varianceReduction = varianceReduction
+        }
     }
 
     public struct Result: Sendable {
@@ -112,16 +124,9 @@ public enum LiftReport {
             for (index, arm) in experiment.arms.enumerated() {
                 let s = summaries[index]
                 let estimate = estimateArm(s, kind: metric.kind, cuped: cuped)
-                if index == 0 {
-                    rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
-                                    absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
-                                    varianceReduction: nil))
-                    continue
-                }
-                guard s.count >= 2 else {
-                    rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
-                                    absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
-                                    varianceReduction: nil))
+                // The control row, and arms too small to compare, carry no effect.
+                guard index > 0, s.count >= 2 else {
+                    rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean))
                     continue
                 }
                 if clustered.count > k {
@@ -132,9 +137,8 @@ public enum LiftReport {
                                                   treatmentMean: cr.treatmentEstimate, treatmentVarianceOfMean: cr.treatmentVariance,
                                                   confidence: options.confidence)
                     pending.append((rows.count, cr.absolute.pValue))
-                    rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: cr.treatmentEstimate,
-                                    absolute: cr.absolute, relative: relative, adjustedP: nil, significant: false, guardrailFailed: false,
-                                    varianceReduction: nil))
+                    rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: cr.treatmentEstimate,
+                                    absolute: cr.absolute, relative: relative))
                     continue
                 }
                 let base = estimateArm(control, kind: metric.kind, cuped: cuped)
@@ -151,29 +155,33 @@ public enum LiftReport {
                                               treatmentMean: estimate.mean, treatmentVarianceOfMean: estimate.varianceOfMean,
                                               confidence: options.confidence)
                 pending.append((rows.count, absolute.pValue))
-                rows.append(Row(metric: metric.name, kind: metric.kind, arm: arm.name, units: Int(s.count), mean: estimate.mean,
-                                absolute: absolute, relative: relative, adjustedP: nil, significant: false, guardrailFailed: false,
+                rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean,
+                                absolute: absolute, relative: relative,
                                 varianceReduction: cuped?.varianceReduction(control: control, treatment: s)))
             }
         }
-        // Correct across every (metric, arm) comparison, then flag guardrails that got worse.
-        let adjusted = options.correction.adjust(pending.map(\.p))
-        let metricsByName = Dictionary(uniqueKeysWithValues: try options.metrics.compactMap { try Metrics.find($0, on: c) }.map { ($0.name, $0) })
-        for (k, item) in pending.enumerated() {
-            let row = rows[item.index]
-            let p = adjusted[k]
-            let significant = p < 1 - options.confidence
-            let metric = metricsByName[row.metric]
-            let worse = (row.absolute?.estimate ?? 0) * ((metric?.higherIsBetter ?? true) ? 1 : -1) < 0
-            rows[item.index] = Row(metric: row.metric, kind: row.kind, arm: row.arm, units: row.units, mean: row.mean,
-                                   absolute: row.absolute, relative: row.relative, adjustedP: p, significant: significant,
-                                   guardrailFailed: (metric?.guardrail ?? false) && significant && worse,
-                                   varianceReduction: row.varianceReduction)
-        }
+        let guardrails = Dictionary(plan.map { ($0.metric.name, $0.metric) }, uniquingKeysWith: { first, _ in first })
+        correct(&rows, pending: pending, options: options, guardrails: guardrails)
         let srm = try ExperimentCatalog.counts(experiment, in: store).sampleRatio
         return Result(experiment: experiment, rows: rows, sampleRatio: srm, unassignedUnits: unassigned,
                       correction: options.correction, cuped: options.cuped,
                       method: experiment.design == .cluster ? "cluster-robust (CR1) errors over clusters" : "Welch t intervals per unit")
+    }
+
+    /// Adjusts the pending rows' p-values across every (metric, arm) comparison, marks the
+    /// significant ones, and flags guardrail metrics that got significantly worse.
+    static func correct(_ rows: inout [Row], pending: [(index: Int, p: Double)], options: Options,
+                        guardrails: [String: Metrics.Metric]) {
+        let adjusted = options.correction.adjust(pending.map(\.p))
+        for (k, item) in pending.enumerated() {
+            let p = adjusted[k]
+            let significant = p < 1 - options.confidence
+            let metric = guardrails[rows[item.index].metric]
+            let worse = (rows[item.index].absolute?.estimate ?? 0) * ((metric?.higherIsBetter ?? true) ? 1 : -1) < 0
+            rows[item.index].adjustedP = p
+            rows[item.index].significant = significant
+            rows[item.index].guardrailFailed = (metric?.guardrail ?? false) && significant && worse
+        }
     }
 
     struct ArmEstimate {
@@ -355,25 +363,17 @@ public enum LiftReport {
             }
             let control = windows.filter { $0.arm == 0 }.map(\.window)
             let controlMean = control.isEmpty ? .nan : control.reduce(0) { $0 + $1.value } / Double(control.count)
-            rows.append(Row(metric: name, kind: metric.kind, arm: e.arms[0].name, units: control.count, mean: controlMean,
-                            absolute: nil, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false, varianceReduction: nil))
+            rows.append(Row(metric: metric, arm: e.arms[0].name, units: control.count, mean: controlMean))
             for index in 1..<e.arms.count {
                 let mine = windows.filter { $0.arm == index }.map(\.window)
                 let mean = mine.isEmpty ? .nan : mine.reduce(0) { $0 + $1.value } / Double(mine.count)
                 let effect = SwitchbackRegression.estimate(control + mine, confidence: options.confidence)
                 if let effect { pending.append((rows.count, effect.pValue)) }
-                rows.append(Row(metric: name, kind: metric.kind, arm: e.arms[index].name, units: mine.count, mean: mean,
-                                absolute: effect, relative: nil, adjustedP: nil, significant: false, guardrailFailed: false,
-                                varianceReduction: nil))
+                rows.append(Row(metric: metric, arm: e.arms[index].name, units: mine.count, mean: mean, absolute: effect))
             }
         }
-        let adjusted = options.correction.adjust(pending.map(\.p))
-        for (k, item) in pending.enumerated() {
-            let row = rows[item.index]
-            rows[item.index] = Row(metric: row.metric, kind: row.kind, arm: row.arm, units: row.units, mean: row.mean,
-                                   absolute: row.absolute, relative: nil, adjustedP: adjusted[k],
-                                   significant: adjusted[k] < 1 - options.confidence, guardrailFailed: false, varianceReduction: nil)
-        }
+        // Guardrails are not flagged for switchbacks yet.
+        correct(&rows, pending: pending, options: options, guardrails: [:])
         let method = "regression of window means on the arm with region and time-of-day fixed effects, CR1 errors by region-day; "
             + "burn-in after each switch excluded; units = windows"
             + (design.carryover != nil ? " (the Bojinov–Simchi-Levi–Zhao Horvitz–Thompson estimator for the optimal design is not built yet)" : "")

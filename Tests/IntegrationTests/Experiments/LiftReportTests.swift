@@ -75,6 +75,8 @@ final class LiftReportTests: ExperimentTestCase {
         // Cost per conversion falls (more conversions): better for a lower-is-better guardrail, so not flagged.
         XCTAssertFalse(ratio.guardrailFailed)
         XCTAssertThrowsError(try Metrics.create(.init(name: "bad", kind: .ratio, numerator: "cost", denominator: "nope"), in: store))
+        let twice = try LiftReport.run("e", options: .init(metrics: ["converted", "converted"]), in: store)
+        XCTAssertEqual(twice.rows.count, 4, "a metric named twice is reported twice, not a crash")
     }
 
     func testBadInputIsRefusedAndWritesNothing() throws {
