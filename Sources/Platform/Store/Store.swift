@@ -18,6 +18,10 @@ public final class Store {
         case .embedded(let workingDirectory):
             let server = try EmbeddedServer(workingDirectory: workingDirectory)
             server.notes.forEach(note)
+            // The common case, a running server, costs one connection: no lock, no pg_ctl.
+            if let connection = try? Connection(server.configuration, logger: logger) {
+                return Store(connection: connection, target: target)
+            }
             try server.start()
             return Store(connection: try Connection(server.configuration, logger: logger), target: target)
         default:
