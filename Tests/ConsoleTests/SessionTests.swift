@@ -34,6 +34,12 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(status, 3)
     }
 
+    func testFailedHelpObeysOnErrorStop() {
+        let (io, status) = run("help nope\n\\echo never", onErrorStop: true)
+        XCTAssertEqual(io.stdout, "")
+        XCTAssertEqual(status, 3)
+    }
+
     func testUnknownSubcommandAndMissingSubcommand() {
         let (io, status) = run("db frob\ndb")
         XCTAssertEqual(io.stderr, """

@@ -79,7 +79,7 @@ public final class Session {
         if first.hasPrefix("\\") {
             try meta(first, Array(words.dropFirst()), source: source, line: number)
         } else if first == "help" {
-            help(Array(words.dropFirst()), source: source, line: number)
+            try help(Array(words.dropFirst()), source: source, line: number)
         } else {
             try command(words, source: source, line: number)
         }
@@ -150,14 +150,12 @@ public final class Session {
 
     // MARK: - Help
 
-    private func help(_ words: [String], source: LineSource, line: Int) {
+    private func help(_ words: [String], source: LineSource, line: Int) throws(Halt) {
         guard !words.isEmpty else { return io.out(Self.overview()) }
         let (type, used) = ConsoleRoot.find(words)
         guard used == words.count else {
-            hasFailed = true
-            let text = "no help for \"\(words.joined(separator: " "))\": unknown command; type help for the list"
-            io.err((source.name.map { "causeway:\($0):\(line): " } ?? (interactive ? "" : "causeway: ")) + "ERROR: " + text + "\n")
-            return
+            return try fail("no help for \"\(words.joined(separator: " "))\": unknown command; type help for the list",
+                            source: source, line: line)
         }
         io.out(ConsoleRoot.helpMessage(for: type) + "\n")
     }
