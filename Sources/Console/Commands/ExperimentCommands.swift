@@ -110,18 +110,14 @@ struct ExperimentCommands: ParsableCommand {
                 })
                 text += "\n" + AlignedFormat().render(.table(table))
                 var srmText = "SRM: not enough units"
-                var srmValue: ConsoleValue = .null
                 if let srm = counts.sampleRatio {
-                    srmText = (experiment.design == .cluster ? "SRM over clusters: χ² = " : "SRM: χ² = ")
-                    srmText += "\(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+                    srmText = (experiment.design == .cluster ? "SRM over clusters: " : "SRM: ") + srmStatistic(srm)
                         + (srm.isMismatch ? " — MISMATCH (p < 0.001): check the assignment pipeline" : " — ok")
-                    srmValue = .object([("chi_square", .double(srm.chiSquare)), ("p_value", .double(srm.pValue)),
-                                        ("mismatch", .bool(srm.isMismatch))])
                 }
                 text += "held out: \(counts.heldOut)\n" + srmText + "\n"
                 fields.append(("counts", .object(counts.arms.map { ($0.name, .int($0.count)) })))
                 fields.append(("held_out", .int(counts.heldOut)))
-                fields.append(("srm", srmValue))
+                fields.append(("srm", srmValue(counts.sampleRatio)))
             }
             return .summary(text, fields)
         }
@@ -222,5 +218,16 @@ func experimentFields(_ e: Experiment) -> [(String, ConsoleValue)] {
 }
 
 func fmt(_ value: Double) -> String { ConsoleValue.double(value).text }
+
+/// `χ² = 0.09, p = 0.7647`: the sample-ratio check in words.
+func srmStatistic(_ srm: SampleRatioMismatch) -> String {
+    "χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+}
+
+/// The sample-ratio check for JSON and CSV, or null when it could not run.
+func srmValue(_ srm: SampleRatioMismatch?) -> ConsoleValue {
+    guard let srm else { return .null }
+    return .object([("chi_square", .double(srm.chiSquare)), ("p_value", .double(srm.pValue)), ("mismatch", .bool(srm.isMismatch))])
+}
 
 func formatP(_ p: Double) -> String { p < 0.0001 ? String(format: "%.2e", p) : String(format: "%.4f", p) }

@@ -84,7 +84,7 @@ struct ReportCommands: ParsableCommand {
             text += "; " + r.method
             text += "\n" + AlignedFormat().render(.table(table))
             if let srm = r.sampleRatio {
-                text += "SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+                text += "SRM: " + srmStatistic(srm)
                     + (srm.isMismatch ? " — MISMATCH: do not trust these results until the assignment is explained\n" : " — ok\n")
             }
             for row in r.rows where row.varianceReduction != nil {
@@ -105,7 +105,7 @@ struct ReportCommands: ParsableCommand {
                 page.heading("Estimates")
                 page.table(columns: columns, rows: table.rows.map { $0.map(\.text) })
                 if let srm = r.sampleRatio {
-                    page.paragraph("SRM: χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))" + (srm.isMismatch ? " — mismatch" : " — ok"),
+                    page.paragraph("SRM: " + srmStatistic(srm) + (srm.isMismatch ? " — mismatch" : " — ok"),
                                    className: srm.isMismatch ? "warn" : "note")
                 }
                 try writePage(page, to: html)
@@ -114,8 +114,7 @@ struct ReportCommands: ParsableCommand {
             let json = table.rows.map { ConsoleValue.object(Array(zip(columns, $0))) }
             return .summary(text, [
                 ("experiment", .string(r.experiment.name)), ("method", .string(r.method)), ("rows", .array(json)),
-                ("srm", r.sampleRatio.map { .object([("chi_square", .double($0.chiSquare)), ("p_value", .double($0.pValue)),
-                                                     ("mismatch", .bool($0.isMismatch))]) } ?? .null),
+                ("srm", srmValue(r.sampleRatio)),
                 ("unassigned_units", .object(r.unassignedUnits.map { ($0.metric, .int($0.units)) })),
             ])
         }
