@@ -33,4 +33,22 @@ final class HTMLPageTests: XCTestCase {
         let parser = XMLParser(data: Data(svg.utf8))
         XCTAssertTrue(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
     }
+
+    func testTimelineDrawsOneBandPerRunAndBreaksTheLineAtGaps() throws {
+        // Arms 0 0 1 1 1 0 with no value in window 3: three runs, two line pieces.
+        let arms = [0, 0, 1, 1, 1, 0]
+        let windows = arms.enumerated().map { i, arm in TimelineChart.Window(index: i, arm: arm, value: i == 3 ? nil : Double(i)) }
+        let chart = TimelineChart(arms: ["control", "treat<ment>"], lanes: [.init(label: "north", windows: windows)],
+                                  ticks: [(0, "11-23")])
+        let svg = chart.svg()
+        let bands = svg.components(separatedBy: "<rect").count - 1 - 2 // minus the two legend swatches
+        XCTAssertEqual(bands, 3)
+        let path = try XCTUnwrap(svg.components(separatedBy: "<path d=\"").dropFirst().first?.components(separatedBy: "\"").first)
+        XCTAssertEqual(path.filter { $0 == "M" }.count, 2, "a gap starts a new piece: \(path)")
+        XCTAssertEqual(path.filter { $0 == "L" }.count, 3)
+        XCTAssertTrue(svg.contains("treat&lt;ment&gt;"))
+        XCTAssertTrue(svg.contains(">11-23<"))
+        let parser = XMLParser(data: Data(svg.utf8))
+        XCTAssertTrue(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+    }
 }

@@ -18,9 +18,10 @@ assign checkout-button --units ../tools/demo.d/data/users.csv
 experiment show checkout-button
 
 # A switchback: regions × 30-minute windows aligned to UTC midnight, a 5-minute burn-in after each
-# switch, and the Bojinov–Simchi-Levi–Zhao optimal design for carryover 2 (12 periods).
+# switch, and the Bojinov–Simchi-Levi–Zhao optimal design for carryover 2 (96 periods: two days).
 experiment create surge-pricing --design switchback --arms control:50,treatment:50 \
-    --regions north,south,east --window 30m --burn-in 5m --carryover 2 --periods 12 --start 2026-11-23T08:00Z
+    --regions north,south,east,west,central,harbour --window 30m --burn-in 5m --carryover 2 --periods 96 \
+    --start 2026-11-23T08:00Z
 experiment start surge-pricing
 assign surge-pricing order-1 --at 2026-11-23T08:03Z --region north
 assign surge-pricing order-2 --at 2026-11-23T10:40Z --region south

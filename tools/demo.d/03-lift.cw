@@ -21,10 +21,12 @@ import outcomes ../tools/demo.d/data/deliveries.csv --metric deliveries
 report lift courier-bonus --metric deliveries
 
 # The switchback: basket values by region and time; the first 5 minutes after each switch are
-# dropped, window means are regressed on the arm with region and time-of-day fixed effects, and
-# errors are clustered by region-day (only 3 here, hence the wide interval). True effect: +2.0.
+# dropped. It ran the optimal design for carryover 2, so the Horvitz–Thompson estimator of Bojinov,
+# Simchi-Levi & Zhao estimates the effect of treatment held for three windows, with its conservative
+# variance. True lag-2 effect: +2.0. (Without --carryover, the report regresses window means on the
+# arm with region and time-of-day fixed effects, errors clustered by region-day.)
 import outcomes ../tools/demo.d/data/baskets.csv --metric basket
-report lift surge-pricing --metric basket
+report lift surge-pricing --metric basket --html switchback.html
 
 # The universal holdout: the measurement group against the 5% holdout, overall and per day.
 report holdout --metric revenue --by day

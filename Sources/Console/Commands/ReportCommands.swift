@@ -96,12 +96,24 @@ struct ReportCommands: ParsableCommand {
             if let html {
                 var page = HTMLPage(title: "Lift report: \(r.experiment.name)")
                 page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
-                page.heading("Relative lift against \(r.experiment.arms[0].name), 95% intervals")
-                page.svg(ForestPlot(items: r.rows.compactMap { row in
-                    guard let rel = row.relative else { return nil }
-                    return .init(label: "\(row.metric) · \(row.arm)", estimate: rel.estimate, lower: rel.lower, upper: rel.upper,
-                                 significant: row.significant)
-                }, format: { String(format: "%+.1f%%", $0 * 100) }).svg())
+                let relative = r.rows.contains { $0.relative != nil }
+                page.heading((relative ? "Relative" : "Absolute") + " lift against \(r.experiment.arms[0].name), 95% intervals")
+                let items: [ForestPlot.Item] = r.rows.compactMap { row in
+                    guard let effect = relative ? row.relative : row.absolute else { return nil }
+                    return ForestPlot.Item(label: "\(row.metric) · \(row.arm)", estimate: effect.estimate, lower: effect.lower,
+                                           upper: effect.upper, significant: row.significant)
+                }
+                let format: @Sendable (Double) -> String
+                if relative {
+                    format = { (v: Double) -> String in String(format: "%+.1f%%", v * 100) }
+                } else {
+                    format = { (v: Double) -> String in String(format: "%+.3g", v) }
+                }
+                page.svg(ForestPlot(items: items, format: format).svg())
+                for timeline in r.timelines {
+                    page.heading("\(timeline.metric) by window: the arm in force (band) and the mean after burn-in (line)")
+                    page.svg(timelineChart(timeline, arms: r.experiment.arms.map(\.name)).svg())
+                }
                 page.heading("Estimates")
                 page.table(columns: columns, rows: table.rows.map { $0.map(\.text) })
                 if let srm = r.sampleRatio {
@@ -176,6 +188,27 @@ extension ReportCommands {
 }
 
 /// Writes a page atomically; a failure names the file.
+/// The timeline chart of a switchback metric, with a tick at each UTC midnight (or every few days on long runs).
+func timelineChart(_ timeline: LiftReport.Timeline, arms: [String]) -> TimelineChart {
+    let count = timeline.windows.first?.count ?? 0
+    let perDay = Int(86_400 / timeline.windowSeconds)
+    let days = max(1, count / max(perDay, 1))
+    let every = max(1, days / 10)
+    var ticks: [(index: Int, label: String)] = []
+    let formatter = DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "MM-dd"
+    for index in 0..<count {
+        let t = timeline.start + Int64(index) * timeline.windowSeconds
+        guard t % 86_400 == 0, (t / 86_400) % Int64(every) == 0 else { continue }
+        ticks.append((index, formatter.string(from: Date(timeIntervalSince1970: Double(t)))))
+    }
+    let lanes = zip(timeline.regions, timeline.windows).map { region, windows in
+        TimelineChart.Lane(label: region, windows: windows.map { .init(index: $0.period - 1, arm: $0.arm, value: $0.value) })
+    }
+    return TimelineChart(arms: arms, lanes: lanes, ticks: ticks)
+}
+
 func writePage(_ page: HTMLPage, to path: String) throws {
     do {
         try page.render().write(toFile: path, atomically: true, encoding: .utf8)

@@ -65,6 +65,19 @@ public enum LiftReport {
         public let cuped: String?
         /// How the effects were estimated, in words.
         public let method: String
+        /// Switchbacks: per metric, each region's windows with their arm and mean outcome.
+        public var timelines: [Timeline] = []
+    }
+
+    /// A switchback metric over time: for each region, every period with the arm in force and the
+    /// window's mean outcome after the burn-in (nil when nothing was observed).
+    public struct Timeline: Sendable {
+        public let metric: String
+        public let regions: [String]
+        /// Unix seconds of period 1 and the window length.
+        public let start: Int64
+        public let windowSeconds: Int64
+        public let windows: [[(period: Int, arm: Int, value: Double?)]]
     }
 
     public static func run(_ name: String, options: Options, in store: Store) throws -> Result {
@@ -322,9 +335,12 @@ public enum LiftReport {
         let design = try e.switchbackDesign()
         let regions = e.parameters.regions ?? []
         var rows: [Row] = []
+        var timelines: [Timeline] = []
         var pending: [(index: Int, p: Double)] = []
+        var loaded: [String: Metrics.Metric] = [:]
         for name in options.metrics {
             guard let metric = try Metrics.find(name, on: c) else { throw PlatformError("metric \"\(name)\" does not exist") }
+            loaded[name] = metric
             guard metric.kind != .ratio else { throw PlatformError("ratio metrics in switchbacks are not built yet") }
             let parts = try c.query("""
                 WITH o AS (SELECT region, extract(epoch FROM ts)::float8 - \(design.start) AS t, value FROM outcomes
@@ -345,6 +361,7 @@ public enum LiftReport {
                 cells[region, default: [:]][w] = entry
             }
             var windows: [(arm: Int, window: SwitchbackRegression.Window)] = []
+            var observed: [[Int: Double]] = Array(repeating: [:], count: regions.count) // period → window mean
             for (r, region) in regions.enumerated() {
                 for (w, entry) in cells[region] ?? [:] {
                     let period = Int(w) + 1
@@ -354,6 +371,7 @@ public enum LiftReport {
                     let count = entry.late.count + (switched ? 0 : entry.early.count)
                     let sum = entry.late.sum + (switched ? 0 : entry.early.sum)
                     guard count > 0 else { continue }
+                    observed[r][period] = sum / count
                     let start = design.start + w * design.windowSeconds
                     let slot = Int(((start % 86_400) + 86_400) % 86_400 / design.windowSeconds)
                     let day = Int(SwitchbackDesign.floorDiv(start, 86_400))
@@ -361,23 +379,62 @@ public enum LiftReport {
                                               cluster: r * 10_000_000 + day)))
                 }
             }
+            let lastPeriod = design.periods ?? observed.compactMap { $0.keys.max() }.max() ?? 0
+            timelines.append(Timeline(metric: name, regions: regions, start: design.start, windowSeconds: design.windowSeconds,
+                                      windows: regions.enumerated().map { r, region in
+                                          (1...max(lastPeriod, 1)).map { ($0, design.armIndex(region: region, period: $0), observed[r][$0]) }
+                                      }))
             let control = windows.filter { $0.arm == 0 }.map(\.window)
             let controlMean = control.isEmpty ? .nan : control.reduce(0) { $0 + $1.value } / Double(control.count)
             rows.append(Row(metric: metric, arm: e.arms[0].name, units: control.count, mean: controlMean))
             for index in 1..<e.arms.count {
                 let mine = windows.filter { $0.arm == index }.map(\.window)
                 let mean = mine.isEmpty ? .nan : mine.reduce(0) { $0 + $1.value } / Double(mine.count)
-                let effect = SwitchbackRegression.estimate(control + mine, confidence: options.confidence)
+                let effect: Effect?
+                if design.carryover != nil {
+                    effect = mine.isEmpty || control.isEmpty ? nil
+                        : horvitzThompson(design, regions: regions, observed: observed, treated: index, confidence: options.confidence)
+                } else {
+                    effect = SwitchbackRegression.estimate(control + mine, confidence: options.confidence)
+                }
                 if let effect { pending.append((rows.count, effect.pValue)) }
                 rows.append(Row(metric: metric, arm: e.arms[index].name, units: mine.count, mean: mean, absolute: effect))
             }
         }
-        // Guardrails are not flagged for switchbacks yet.
-        correct(&rows, pending: pending, options: options, guardrails: [:])
-        let method = "regression of window means on the arm with region and time-of-day fixed effects, CR1 errors by region-day; "
-            + "burn-in after each switch excluded; units = windows"
-            + (design.carryover != nil ? " (the Bojinov–Simchi-Levi–Zhao Horvitz–Thompson estimator for the optimal design is not built yet)" : "")
+        correct(&rows, pending: pending, options: options, guardrails: loaded)
+        let method: String
+        if let m = design.carryover {
+            method = "Horvitz–Thompson estimator of Bojinov, Simchi-Levi & Zhao for the optimal design (carryover \(m)): "
+                + "effect of an arm held for \(m + 1) windows, window means centred per region, conservative variance, "
+                + "normal interval; "
+                + "burn-in after each switch excluded; units = windows"
+        } else {
+            method = "regression of window means on the arm with region and time-of-day fixed effects, CR1 errors by region-day; "
+                + "burn-in after each switch excluded; units = windows"
+        }
         return Result(experiment: e, rows: rows, sampleRatio: nil, unassignedUnits: [], correction: options.correction,
-                      cuped: nil, method: method)
+                      cuped: nil, method: method, timelines: timelines)
+    }
+
+    /// The optimal-design estimator on window means: each region's randomization blocks with their
+    /// draws, and every observed window after the first m periods with the blocks its last m + 1
+    /// windows touch.
+    static func horvitzThompson(_ design: SwitchbackDesign, regions: [String], observed: [[Int: Double]], treated: Int,
+                                confidence: Double) -> Effect? {
+        guard let m = design.carryover else { return nil }
+        let last = design.periods ?? observed.compactMap { $0.keys.max() }.max() ?? 0
+        guard last > m else { return nil }
+        let points = design.randomizationPoints(upTo: last)
+        let ordinal = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($0.element, $0.offset) })
+        func block(_ period: Int) -> Int { ordinal[design.randomizationPeriod(for: period)]! } // never nil: points cover 1…last
+        let data = regions.enumerated().map { r, region in
+            SwitchbackHorvitzThompson.Region(
+                blockArms: points.map { design.armIndex(region: region, period: $0) },
+                periods: ((m + 1)...last).compactMap { t in
+                    observed[r][t].map { .init(value: $0, blocks: block(t - m)...block(t)) }
+                })
+        }
+        return SwitchbackHorvitzThompson.estimate(SwitchbackHorvitzThompson.centred(data), treated: treated, control: 0, probabilities: Arm.fractions(design.arms),
+                                                  confidence: confidence)
     }
 }

@@ -179,6 +179,51 @@ final class LiftReportTests: ExperimentTestCase {
         XCTAssertLessThan(abs(effect.estimate - 1.5), 4 * effect.standardError, "\(effect)")
         XCTAssertEqual(row.units + (report.rows.first { $0.arm == "control" }?.units ?? 0), 3 * 24 * 7, "one value per region and window")
     }
+
+    func testOptimalSwitchbackUsesTheHorvitzThompsonEstimator() throws {
+        // 2-hour windows, carryover 2, T = 84 (7 days) in 6 regions: the effect of the arm held for three
+        // windows is 1.0 + 0.6 + 0.3 = 1.9; the window right after a switch sees only part of it.
+        var d = ExperimentCatalog.Definition(name: "fleet", arms: arms)
+        d.design = .switchback
+        let regionNames = (1...6).map { "r\($0)" }
+        d.parameters.regions = regionNames
+        d.parameters.windowSeconds = 7200
+        d.parameters.carryover = 2
+        d.parameters.periods = 84
+        d.parameters.start = 1_795_305_600
+        try ExperimentCatalog.create(d, in: store)
+        try ExperimentCatalog.start("fleet", in: store)
+        let design = try SwitchbackDesign(arms: arms, seed: "fleet", windowSeconds: 7200, carryover: 2, periods: 84, start: 1_795_305_600)
+        var g = SeededGenerator(seed: 77)
+        var text = "unit,value,ts,region\n"
+        var order = 0
+        for region in regionNames {
+            let base = Double.random(in: 10...20, using: &g)
+            let w = (1...84).map { Double(design.armIndex(region: region, period: $0)) }
+            for period in 1...84 {
+                let carry = 1.0 * w[period - 1] + (period > 1 ? 0.6 * w[period - 2] : 0) + (period > 2 ? 0.3 * w[period - 3] : 0)
+                let windowStart = 1_795_305_600 + Int64(period - 1) * 7200
+                for minute in stride(from: 5, to: 120, by: 20) {
+                    let value = base + 2 * sin(Double(period % 12) / 12 * 2 * .pi) + carry + Double.random(in: -1...1, using: &g)
+                    text += "o\(order),\(value),\(PostgresTimestampText.format(windowStart + Int64(minute * 60))),\(region)\n"
+                    order += 1
+                }
+            }
+        }
+        // Waiting time is a lower-is-better guardrail: treatment makes it worse.
+        try Metrics.create(.init(name: "wait", kind: .mean, guardrail: true, higherIsBetter: false), in: store)
+        try Metrics.importOutcomes(path: try csv(text), metric: "wait", kind: nil, in: store)
+        let report = try LiftReport.run("fleet", options: .init(metrics: ["wait"]), in: store)
+        XCTAssertTrue(report.method.hasPrefix("Horvitz–Thompson estimator of Bojinov"), report.method)
+        let effect = try XCTUnwrap(report.rows.first { $0.arm == "treatment" }?.absolute)
+        XCTAssertLessThan(abs(effect.estimate - 1.9), 4 * effect.standardError, "\(effect)")
+        XCTAssertLessThan(effect.standardError, 1.0, "informative: \(effect)")
+        XCTAssertNil(effect.degreesOfFreedom, "a normal interval")
+        XCTAssertTrue(try XCTUnwrap(report.rows.first { $0.arm == "treatment" }).guardrailFailed, "significantly worse guardrail")
+        let timeline = try XCTUnwrap(report.timelines.first)
+        XCTAssertEqual(timeline.windows.map(\.count), Array(repeating: 84, count: 6), "every period of every region")
+        XCTAssertEqual(timeline.windows[0].map(\.arm), (1...84).map { design.armIndex(region: "r1", period: $0) })
+    }
 }
 
 /// ISO text for Unix seconds, for building outcome files.
