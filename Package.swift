@@ -26,12 +26,14 @@ let package = Package(
         .target(name: "Randomization"),
         /// Distributions, Welch and the delta method, CUPED, multiple testing. Pure.
         .target(name: "Stats"),
+        /// Learners (XGBoost, linear/logistic), S/T/X/DR meta-learners, calibration, synthetic data. Pure but for XGBoost.
+        .target(name: "Uplift", dependencies: ["CXGBoost", "Stats"]),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", "Stats", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSchema"]
         ),
         /// The admin console: reader, grammar, commands and output formats.
@@ -88,6 +90,7 @@ let package = Package(
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],

@@ -41,6 +41,19 @@ public struct CopyRow {
         return try Self.decodeField(bytes, as: type, index: 0)
     }
 
+    /// Decodes field `index` as `T` for each field in turn, without allocating for plain fields:
+    /// for rows of many numbers that go straight into a buffer.
+    public func forEachField<T: PostgresDecodable>(as type: T.Type, _ body: (_ index: Int, _ value: T) throws -> Void) throws {
+        var cursor = 0, index = 0
+        while cursor <= bytes.count {
+            var end = cursor
+            while end < bytes.count, bytes[end] != 9 { end += 1 }
+            try body(index, try Self.decodeField(UnsafeRawBufferPointer(rebasing: bytes[cursor..<end]), as: type, index: index))
+            cursor = end + 1
+            index += 1
+        }
+    }
+
     /// The unescaped fields (nil for NULL). Allocates; `decode` does not.
     public var fields: [[UInt8]?] {
         bytes.split(separator: 9, omittingEmptySubsequences: false).map { slice in

@@ -1,0 +1,318 @@
+import Foundation
+
+/// Which meta-learner turns outcome models into uplift.
+public enum MetaLearnerKind: String, Sendable, Codable, CaseIterable {
+    /// One model on features plus arm indicators; uplift = f(x, arm) − f(x, control).
+    case s
+    /// One outcome model per arm; uplift = μ_arm(x) − μ_control(x).
+    case t
+    /// Künzel et al.: imputed effects regressed per group and combined with the propensity.
+    case x
+    /// Doubly robust: cross-fitted AIPW pseudo-outcomes regressed on the features.
+    case dr
+}
+
+/// Units to learn from: features, outcome and arm (0 is control, 1…K the treatments).
+public struct TrainingSet: Sendable {
+    public var features: FeatureMatrix
+    public var outcome: [Float]
+    public var arm: [Int]
+
+    public init(features: FeatureMatrix, outcome: [Float], arm: [Int]) {
+        precondition(features.rows == outcome.count && outcome.count == arm.count)
+        self.features = features
+        self.outcome = outcome
+        self.arm = arm
+    }
+
+    public func subset(_ rows: [Int]) -> TrainingSet {
+        TrainingSet(features: features.rows(rows), outcome: rows.map { outcome[$0] }, arm: rows.map { arm[$0] })
+    }
+}
+
+/// Where treatment probabilities come from.
+public enum PropensitySource: Sendable, Equatable, Codable {
+    /// A randomized design: each arm's share of units.
+    case design(shares: [Double])
+    /// Observational data: a logistic model per arm against control, clipped to [clip, 1 − clip].
+    case estimated(clip: Double)
+}
+
+/// A fitted uplift model: its description (what the registry stores as JSON) and its component learners.
+public struct UpliftModel: Sendable {
+    public struct Description: Sendable, Codable, Equatable {
+        public var kind: MetaLearnerKind
+        public var base: BaseLearner
+        public var outcome: Objective
+        /// Arms including control (index 0).
+        public var arms: Int
+        public var features: Int
+        public var propensity: PropensitySource
+        /// Per treatment arm, the isotonic map applied to raw uplift (nil without calibration).
+        public var calibration: [Isotonic]?
+        /// Per treatment arm, how many training propensities were clipped.
+        public var clipped: [Int]
+        public var folds: Int
+        public var seed: UInt64
+    }
+
+    public var description: Description
+    /// Named components: `s`, `mu/K`, `tau0/K`, `tau1/K`, `dr/K`, `e/K`.
+    public var components: [String: any Learner]
+
+    // MARK: Fitting
+
+    public static func fit(_ data: TrainingSet, kind: MetaLearnerKind, base: BaseLearner, outcome: Objective, arms: Int,
+                           propensity: PropensitySource, calibrate: Bool = false, folds: Int = 3,
+                           seed: UInt64 = 0) throws(UpliftError) -> UpliftModel {
+        guard arms >= 2 else { throw UpliftError("uplift needs a control and at least one treatment arm") }
+        try validate(data, arms: arms, outcome: outcome)
+        var training = data
+        var calibrationRows: [Int] = []
+        if calibrate {
+            // A fifth of the units, chosen by a seeded shuffle, is kept back to calibrate on.
+            var order = Array(0..<data.features.rows)
+            var g = SplitMix64(seed: seed ^ 0xCA11_B8A7E)
+            order.shuffle(using: &g)
+            let cut = data.features.rows / 5
+            calibrationRows = Array(order[..<cut]).sorted()
+            training = data.subset(Array(order[cut...]).sorted())
+            try validate(training, arms: arms, outcome: outcome)
+        }
+        var model = UpliftModel(description: Description(kind: kind, base: base, outcome: outcome, arms: arms,
+                                                         features: data.features.columns, propensity: propensity,
+                                                         calibration: nil, clipped: Array(repeating: 0, count: arms - 1),
+                                                         folds: folds, seed: seed),
+                                components: [:])
+        try model.fitComponents(training)
+        if calibrate {
+            let held = data.subset(calibrationRows)
+            var maps: [Isotonic] = []
+            let raw = try model.predictRaw(held.features)
+            for a in 1..<arms {
+                let pair = held.arm.indices.filter { held.arm[$0] == 0 || held.arm[$0] == a }
+                let pseudo = try model.pseudoOutcomes(nuisanceFrom: training, on: held.subset(pair), arm: a)
+                maps.append(Isotonic.fit(x: pair.map { Double(raw[a - 1][$0]) }, y: pseudo))
+            }
+            model.description.calibration = maps
+        }
+        return model
+    }
+
+    static func validate(_ data: TrainingSet, arms: Int, outcome: Objective) throws(UpliftError) {
+        if let bad = data.features.firstNonFinite() {
+            throw UpliftError("feature \(bad.column + 1) of row \(bad.row + 1) is not a finite number")
+        }
+        if let bad = data.outcome.firstIndex(where: { !$0.isFinite }) { throw UpliftError("the outcome of row \(bad + 1) is not a finite number") }
+        var counts = [Int](repeating: 0, count: arms), positives = [Int](repeating: 0, count: arms)
+        for (i, a) in data.arm.enumerated() {
+            guard (0..<arms).contains(a) else { throw UpliftError("row \(i + 1) has arm \(a), outside 0…\(arms - 1)") }
+            counts[a] += 1
+            if data.outcome[i] != 0 { positives[a] += 1 }
+            if outcome == .binaryLogistic, data.outcome[i] != 0, data.outcome[i] != 1 {
+                throw UpliftError("a binary outcome must be 0 or 1; row \(i + 1) has \(data.outcome[i])")
+            }
+        }
+        if let empty = counts.firstIndex(where: { $0 < 2 }) { throw UpliftError("arm \(empty) has fewer than two rows") }
+        if outcome == .binaryLogistic {
+            for a in 0..<arms where positives[a] == 0 || positives[a] == counts[a] {
+                throw UpliftError("the outcome has a single class (all \(positives[a] == 0 ? 0 : 1)) in arm \(a)")
+            }
+        }
+    }
+
+    private mutating func fitComponents(_ data: TrainingSet) throws(UpliftError) {
+        let d = description
+        switch d.kind {
+        case .s:
+            var learner = d.base.make(d.outcome)
+            let x = data.features.appending(columns: d.arms - 1) { r, c in data.arm[r] == c + 1 ? 1 : 0 }
+            try learner.fit(x, labels: data.outcome, weights: nil)
+            components["s"] = learner
+        case .t:
+            for a in 0..<d.arms { components["mu/\(a)"] = try fitOutcome(data, arm: a) }
+        case .x:
+            let mu0 = try fitOutcome(data, arm: 0)
+            components["mu/0"] = mu0
+            for a in 1..<d.arms {
+                let mu = try fitOutcome(data, arm: a)
+                components["mu/\(a)"] = mu
+                let treated = data.subset(rows(data, arm: a)), control = data.subset(rows(data, arm: 0))
+                // Imputed effects: D1 = Y − μ0(x) on the treated, D0 = μ_a(x) − Y on control.
+                let d1 = zip(treated.outcome, try mu0.predict(treated.features)).map { $0 - $1 }
+                let d0 = zip(try mu.predict(control.features), control.outcome).map { $0 - $1 }
+                var tau1 = d.base.make(.squaredError), tau0 = d.base.make(.squaredError)
+                try tau1.fit(treated.features, labels: d1, weights: nil)
+                try tau0.fit(control.features, labels: d0, weights: nil)
+                components["tau1/\(a)"] = tau1
+                components["tau0/\(a)"] = tau0
+                try fitPropensity(data, arm: a)
+            }
+        case .dr:
+            for a in 1..<d.arms {
+                let pairRows = data.arm.indices.filter { data.arm[$0] == 0 || data.arm[$0] == a }
+                let pair = data.subset(pairRows)
+                var pseudo = [Double](repeating: 0, count: pair.arm.count)
+                var order = Array(pair.arm.indices)
+                var g = SplitMix64(seed: d.seed &+ UInt64(a))
+                order.shuffle(using: &g)
+                for k in 0..<d.folds {
+                    let held = order.enumerated().filter { $0.offset % d.folds == k }.map(\.element).sorted()
+                    let rest = order.enumerated().filter { $0.offset % d.folds != k }.map(\.element).sorted()
+                    let values = try pseudoOutcomes(nuisanceFrom: pair.subset(rest), on: pair.subset(held), arm: a)
+                    for (i, row) in held.enumerated() { pseudo[row] = values[i] }
+                }
+                var final = d.base.make(.squaredError)
+                try final.fit(pair.features, labels: pseudo.map(Float.init), weights: nil)
+                components["dr/\(a)"] = final
+                try fitPropensity(data, arm: a)
+            }
+        }
+    }
+
+    private func rows(_ data: TrainingSet, arm: Int) -> [Int] { data.arm.indices.filter { data.arm[$0] == arm } }
+
+    private func fitOutcome(_ data: TrainingSet, arm: Int) throws(UpliftError) -> any Learner {
+        var learner = description.base.make(description.outcome)
+        let part = data.subset(rows(data, arm: arm))
+        try learner.fit(part.features, labels: part.outcome, weights: nil)
+        return learner
+    }
+
+    /// Fits `e/arm` when propensities are estimated (design propensities need nothing).
+    private mutating func fitPropensity(_ data: TrainingSet, arm: Int) throws(UpliftError) {
+        guard case .estimated(let clip) = description.propensity else { return }
+        let pair = data.subset(data.arm.indices.filter { data.arm[$0] == 0 || data.arm[$0] == arm })
+        var learner = LinearLearner(objective: .binaryLogistic)
+        try learner.fit(pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }, weights: nil)
+        components["e/\(arm)"] = learner
+        description.clipped[arm - 1] = try learner.predict(pair.features).filter { Double($0) < clip || Double($0) > 1 - clip }.count
+    }
+
+    /// P(arm | x, arm ∈ {control, arm}) for each row.
+    func propensity(_ x: FeatureMatrix, arm: Int, learner: (any Learner)? = nil) throws(UpliftError) -> [Double] {
+        switch description.propensity {
+        case .design(let shares):
+            let e = shares[arm] / (shares[arm] + shares[0])
+            return Array(repeating: e, count: x.rows)
+        case .estimated(let clip):
+            guard let model = learner ?? components["e/\(arm)"] else { throw UpliftError("the model has no propensity for arm \(arm)") }
+            return try model.predict(x).map { min(max(Double($0), clip), 1 - clip) }
+        }
+    }
+
+    /// AIPW pseudo-outcomes for control-vs-`arm` rows of `target`, with μ0, μ_arm (and e when
+    /// estimated) fitted on `source`:  μ1 − μ0 + W(Y − μ1)/e − (1 − W)(Y − μ0)/(1 − e).
+    func pseudoOutcomes(nuisanceFrom source: TrainingSet, on target: TrainingSet, arm: Int) throws(UpliftError) -> [Double] {
+        let mu0 = try fitOutcome(source, arm: 0), mu1 = try fitOutcome(source, arm: arm)
+        var eLearner: (any Learner)? = nil
+        if case .estimated = description.propensity {
+            let pair = source.subset(source.arm.indices.filter { source.arm[$0] == 0 || source.arm[$0] == arm })
+            var learner = LinearLearner(objective: .binaryLogistic)
+            try learner.fit(pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }, weights: nil)
+            eLearner = learner
+        }
+        let m0 = try mu0.predict(target.features), m1 = try mu1.predict(target.features)
+        let e = try propensity(target.features, arm: arm, learner: eLearner)
+        return target.arm.indices.map { i in
+            let y = Double(target.outcome[i]), w = target.arm[i] == arm ? 1.0 : 0.0
+            let a = Double(m1[i]), b = Double(m0[i])
+            return a - b + w * (y - a) / e[i] - (1 - w) * (y - b) / (1 - e[i])
+        }
+    }
+
+    // MARK: Prediction
+
+    /// Uplift of each treatment arm against control: `result[arm − 1][row]`, calibrated when the model was.
+    public func predict(_ x: FeatureMatrix) throws(UpliftError) -> [[Float]] {
+        let raw = try predictRaw(x)
+        guard let maps = description.calibration else { return raw }
+        return raw.enumerated().map { k, values in values.map { Float(maps[k](Double($0))) } }
+    }
+
+    func predictRaw(_ x: FeatureMatrix) throws(UpliftError) -> [[Float]] {
+        guard x.columns == description.features else {
+            throw UpliftError("the model takes \(description.features) features; the data have \(x.columns)")
+        }
+        if let bad = x.firstNonFinite() { throw UpliftError("feature \(bad.column + 1) of row \(bad.row + 1) is not a finite number") }
+        let d = description
+        func component(_ name: String) throws(UpliftError) -> any Learner {
+            guard let c = components[name] else { throw UpliftError("the model has no component \(name)") }
+            return c
+        }
+        switch d.kind {
+        case .s:
+            let s = try component("s")
+            let base = try s.predict(x.appending(columns: d.arms - 1) { _, _ in 0 })
+            var out: [[Float]] = []
+            for a in 1..<d.arms {
+                let treated = try s.predict(x.appending(columns: d.arms - 1) { _, c in c + 1 == a ? 1 : 0 })
+                out.append(zip(treated, base).map { $0 - $1 })
+            }
+            return out
+        case .t:
+            let base = try component("mu/0").predict(x)
+            var out: [[Float]] = []
+            for a in 1..<d.arms { out.append(zip(try component("mu/\(a)").predict(x), base).map { $0 - $1 }) }
+            return out
+        case .x:
+            var out: [[Float]] = []
+            for a in 1..<d.arms {
+                let t1 = try component("tau1/\(a)").predict(x), t0 = try component("tau0/\(a)").predict(x)
+                let e = try propensity(x, arm: a)
+                out.append((0..<x.rows).map { Float(e[$0] * Double(t0[$0]) + (1 - e[$0]) * Double(t1[$0])) })
+            }
+            return out
+        case .dr:
+            var out: [[Float]] = []
+            for a in 1..<d.arms { out.append(try component("dr/\(a)").predict(x)) }
+            return out
+        }
+    }
+
+    // MARK: Serialization
+
+    /// The description as JSON and every component as bytes, in name order.
+    public func serialized() throws(UpliftError) -> (description: Data, components: [(name: String, bytes: [UInt8])]) {
+        let json: Data
+        do { json = try JSONEncoder().encode(description) } catch { throw UpliftError("cannot encode the model: \(error)") }
+        var parts: [(String, [UInt8])] = []
+        for name in components.keys.sorted() { parts.append((name, try components[name]!.serialized())) }
+        return (json, parts)
+    }
+
+    /// Restores a model from `serialized()` output.
+    public init(description json: Data, components parts: [(name: String, bytes: [UInt8])]) throws(UpliftError) {
+        do { description = try JSONDecoder().decode(Description.self, from: json) } catch { throw UpliftError("cannot read the model: \(error)") }
+        components = [:]
+        for (name, bytes) in parts {
+            let objective: Objective = name.hasPrefix("mu/") || name == "s" ? description.outcome
+                : name.hasPrefix("e/") ? .binaryLogistic : .squaredError
+            components[name] = name.hasPrefix("e/")
+                ? try LinearLearner(objective: .binaryLogistic, ridge: 1e-3, serialized: bytes)
+                : try description.base.load(objective, from: bytes)
+        }
+    }
+
+    init(description: Description, components: [String: any Learner]) {
+        self.description = description
+        self.components = components
+    }
+}
+
+/// SplitMix64: a small, fast, seeded generator, the same stream on every platform.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in (0, 1).
+    public mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
+    /// Standard normal (Box–Muller).
+    public mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+}
