@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Reports", "Stats", "CLineEdit",
+                "Platform", "Reports", "Stats", "Uplift", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

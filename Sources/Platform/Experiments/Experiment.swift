@@ -34,6 +34,10 @@ public struct Experiment: Sendable {
         public var start: Int64?
         /// The unit → cluster mapping a cluster design uses.
         public var clusters: String?
+        /// True when arms were not randomized (simulated confounded data): uplift models estimate propensities.
+        public var observational: Bool?
+        /// Cost of each treatment arm (a voucher's face value), index 0 for the first arm after control.
+        public var armCosts: [Double]?
 
         public init(regions: [String]? = nil, windowSeconds: Int64? = nil, burnInSeconds: Int64? = nil, carryover: Int? = nil,
                     periods: Int? = nil, start: Int64? = nil, clusters: String? = nil) {

@@ -41,14 +41,22 @@ public struct CopyRow {
         return try Self.decodeField(bytes, as: type, index: 0)
     }
 
-    /// Decodes field `index` as `T` for each field in turn, without allocating for plain fields:
-    /// for rows of many numbers that go straight into a buffer.
-    public func forEachField<T: PostgresDecodable>(as type: T.Type, _ body: (_ index: Int, _ value: T) throws -> Void) throws {
+    /// One field of a row, decoded on demand.
+    public struct Field {
+        public let bytes: UnsafeRawBufferPointer
+        public let index: Int
+
+        public func decode<T: PostgresDecodable>(_ type: T.Type) throws -> T { try CopyRow.decodeField(bytes, as: type, index: index) }
+    }
+
+    /// Calls `body` with each field in turn, without allocating: for wide rows of numbers that go
+    /// straight into a buffer.
+    public func forEachField(_ body: (Field) throws -> Void) throws {
         var cursor = 0, index = 0
         while cursor <= bytes.count {
             var end = cursor
             while end < bytes.count, bytes[end] != 9 { end += 1 }
-            try body(index, try Self.decodeField(UnsafeRawBufferPointer(rebasing: bytes[cursor..<end]), as: type, index: index))
+            try body(Field(bytes: UnsafeRawBufferPointer(rebasing: bytes[cursor..<end]), index: index))
             cursor = end + 1
             index += 1
         }

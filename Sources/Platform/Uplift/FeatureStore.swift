@@ -1,0 +1,108 @@
+import Foundation
+import Postgres
+import Uplift
+
+/// Named feature sets: ordered columns, one array of doubles per unit.
+public enum FeatureStore {
+    public struct FeatureSet: Sendable, Equatable {
+        public let name: String
+        public let columns: [String]
+        public let units: Int
+    }
+
+    public static func find(_ name: String, on c: Connection) throws -> FeatureSet? {
+        try c.query("""
+            SELECT s.name, array_to_string(s.columns, ','), (SELECT count(*) FROM unit_features f WHERE f.feature_set = s.name)
+            FROM feature_sets s WHERE s.name = \(name)
+            """).decode((String, String, Int).self).first.map {
+            FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init), units: $0.2)
+        }
+    }
+
+    public static func list(on c: Connection) throws -> [FeatureSet] {
+        try c.query("""
+            SELECT s.name, array_to_string(s.columns, ','), (SELECT count(*) FROM unit_features f WHERE f.feature_set = s.name)
+            FROM feature_sets s ORDER BY s.name
+            """).decode((String, String, Int).self).map {
+            FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init), units: $0.2)
+        }
+    }
+
+    /// Creates the set, or checks that an existing one has the same columns.
+    static func ensure(_ name: String, columns: [String], on c: Connection) throws {
+        guard !name.isEmpty else { throw PlatformError("a feature set needs a name") }
+        guard !columns.isEmpty else { throw PlatformError("a feature set needs at least one column") }
+        guard Set(columns).count == columns.count else { throw PlatformError("feature set \"\(name)\" names a column twice") }
+        for column in columns where column.isEmpty || column.contains(",") {
+            throw PlatformError("feature name \"\(column)\" must be non-empty and without commas")
+        }
+        if let existing = try find(name, on: c) {
+            guard existing.columns == columns else {
+                throw PlatformError("feature set \"\(name)\" has columns \(existing.columns.joined(separator: ",")); "
+                                    + "the data have \(columns.joined(separator: ","))")
+            }
+        } else {
+            try c.execute("INSERT INTO feature_sets (name, columns) VALUES (\(name), \(columns))")
+        }
+    }
+
+    /// Writes (or replaces) units' feature arrays through a staging table and COPY.
+    static func write(_ name: String, units: [String], matrix: FeatureMatrix, on c: Connection) throws {
+        try c.execute("CREATE TEMP TABLE feature_stage (unit text, vals double precision[]) ON COMMIT DROP")
+        try c.copyIn("COPY feature_stage (unit, vals) FROM STDIN") { writer in
+            for (r, unit) in units.enumerated() {
+                try writer.writeRow(unit, CopyDoubleArray(matrix.values[(r * matrix.columns)..<((r + 1) * matrix.columns)]))
+            }
+        }
+        try c.execute("""
+            INSERT INTO unit_features (unit, feature_set, vals) SELECT unit, \(name), vals FROM feature_stage
+            ON CONFLICT (unit, feature_set) DO UPDATE SET vals = excluded.vals
+            """)
+        try c.execute("DROP TABLE feature_stage")
+        try c.execute("ANALYZE unit_features")
+    }
+
+    public struct ImportResult: Sendable {
+        public let set: String
+        public let units: Int
+        public let columns: [String]
+    }
+
+    /// Loads `unit,f1,f2,…` into feature set `name` (created with those columns when new) in one
+    /// transaction. A value that is missing, not a number, NaN or infinite is an error naming the
+    /// file, line and column; so is a unit listed twice. Nothing is written then.
+    @discardableResult
+    public static func importCSV(path: String, set name: String, in store: Store) throws -> ImportResult {
+        let file = try CSVFile(path: path, required: ["unit"])
+        let unitColumn = file.column("unit")! // never nil: required
+        let featureColumns = file.header.indices.filter { $0 != unitColumn }
+        guard !featureColumns.isEmpty else { throw PlatformError("\(path):1: the header has no feature columns besides \"unit\"") }
+        let names = featureColumns.map { file.header[$0] }
+        var values = [Float]()
+        values.reserveCapacity(file.records.count * names.count)
+        var units: [String] = [], seen = Set<String>()
+        for record in file.records {
+            let unit = record.fields[unitColumn]
+            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            guard seen.insert(unit).inserted else { throw PlatformError("\(path):\(record.line): unit \"\(unit)\" is listed twice") }
+            for (k, column) in featureColumns.enumerated() {
+                let text = record.fields[column].trimmingCharacters(in: .whitespaces)
+                guard !text.isEmpty else { throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is missing") }
+                guard let value = Double(text) else {
+                    throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is \"\(text)\", not a number")
+                }
+                guard value.isFinite, Float(value).isFinite else {
+                    throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is \(text); features must be finite")
+                }
+                values.append(Float(value))
+            }
+            units.append(unit)
+        }
+        let matrix = FeatureMatrix(values: values, rows: units.count, columns: names.count)
+        try store.connection.transaction { c in
+            try ensure(name, columns: names, on: c)
+            try write(name, units: units, matrix: matrix, on: c)
+        }
+        return ImportResult(set: name, units: units.count, columns: names)
+    }
+}
