@@ -77,7 +77,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Platform", "Randomization"],
+            dependencies: ["Postgres", "Platform", "Randomization", "Uplift"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(

@@ -41,6 +41,15 @@ if arguments.first == "assign-memory" {
     report("user-split assign (memory, 1 core)", rows: count, seconds: time)
     exit(0)
 }
+if arguments.first == "uplift-fit" {
+    let args = Array(arguments.dropFirst())
+    guard let directory = args.first else { FileHandle.standardError.write(Data("usage: causeway-bench uplift-fit DIR [UNITS]\n".utf8)); exit(64) }
+    do { try UpliftBench.fit(directory: directory, units: args.count > 1 ? Int(args[1]) ?? 1_000_000 : 1_000_000) } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 guard let mode = arguments.first, let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
     FileHandle.standardError.write(Data("usage: DATABASE_URL=… causeway-bench copy-in ROWS | copy-out\n".utf8))
     exit(64)
@@ -135,6 +144,8 @@ do {
             }
             report("report lift, 3 metrics", rows: count, seconds: time)
         }
+    case "uplift-score":
+        try UpliftBench.score(units: Int(arguments.dropFirst().first ?? "") ?? 1_000_000, connection: connection)
     default:
         FileHandle.standardError.write(Data("causeway-bench: unknown mode \(mode)\n".utf8))
         exit(64)

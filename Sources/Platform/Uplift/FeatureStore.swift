@@ -46,12 +46,12 @@ public enum FeatureStore {
         }
     }
 
-    /// Writes (or replaces) units' feature arrays through a staging table and COPY.
+    /// Writes (or replaces) units' features through a staging table and COPY.
     static func write(_ name: String, units: [String], matrix: FeatureMatrix, on c: Connection) throws {
-        try c.execute("CREATE TEMP TABLE feature_stage (unit text, vals double precision[]) ON COMMIT DROP")
+        try c.execute("CREATE TEMP TABLE feature_stage (unit text, vals bytea) ON COMMIT DROP")
         try c.copyIn("COPY feature_stage (unit, vals) FROM STDIN") { writer in
             for (r, unit) in units.enumerated() {
-                try writer.writeRow(unit, CopyDoubleArray(matrix.values[(r * matrix.columns)..<((r + 1) * matrix.columns)]))
+                try writer.writeRow(unit, PackedFloats(matrix.values[(r * matrix.columns)..<((r + 1) * matrix.columns)]))
             }
         }
         try c.execute("""
@@ -60,6 +60,14 @@ public enum FeatureStore {
             """)
         try c.execute("DROP TABLE feature_stage")
         try c.execute("ANALYZE unit_features")
+    }
+
+    /// Reads packed big-endian float4 values (a `unit_features.vals` field) into `out`, keeping the
+    /// columns at `indices` (0-based) in that order. Throws on a length that does not match.
+    static func unpack(_ bytes: UnsafeRawBufferPointer, columns: Int, indices: [Int], into out: inout [Float]) -> Bool {
+        guard bytes.count == 4 * columns else { return false }
+        for i in indices { out.append(Float(bitPattern: UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+        return true
     }
 
     public struct ImportResult: Sendable {
@@ -104,5 +112,20 @@ public enum FeatureStore {
             try write(name, units: units, matrix: matrix, on: c)
         }
         return ImportResult(set: name, units: units.count, columns: names)
+    }
+}
+
+/// Floats as a `bytea` field of COPY text format: `\\x` and the big-endian bytes in hex.
+struct PackedFloats<Values: Collection<Float>>: CopyTextEncodable {
+    let values: Values
+    init(_ values: Values) { self.values = values }
+
+    func appendCopyText(to buffer: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
+        for v in values {
+            let bits = v.bitPattern
+            for shift in stride(from: 28, through: 0, by: -4) { buffer.append(digits[Int((bits >> UInt32(shift)) & 0xF)]) }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import Randomization
 import Uplift
@@ -6,6 +7,21 @@ import Uplift
 /// The model registry: train uplift models on an experiment's units, store them in PostgreSQL,
 /// list and show them, and score units into the `scores` table.
 public enum ModelRegistry {
+    static let logger = Logger(label: "causeway.models")
+
+    /// Logs the time each step of a command takes, at debug level (CAUSEWAY_LOG_LEVEL=debug).
+    struct Stopwatch {
+        let logger: Logger
+        let what: String
+        var last = Date()
+
+        mutating func lap(_ step: String) {
+            let now = Date()
+            logger.debug("\(what): \(step) took \(String(format: "%.3f", now.timeIntervalSince(last))) s")
+            last = now
+        }
+    }
+
     public enum Base: String, Sendable, CaseIterable { case xgboost, logistic }
 
     public struct TrainOptions: Sendable {
@@ -91,7 +107,7 @@ public enum ModelRegistry {
             guard let i = set.columns.firstIndex(of: name) else {
                 throw PlatformError("feature set \"\(set.name)\" has no feature \"\(name)\" (it has \(set.columns.joined(separator: ",")))")
             }
-            return i + 1
+            return i
         }
         try c.execute("""
             CREATE TEMP TABLE model_rows ON COMMIT DROP AS
@@ -107,26 +123,28 @@ public enum ModelRegistry {
         if missing.0 > 0 {
             throw PlatformError("\(missing.0) units of \(e.name) have no features in set \"\(set.name)\" (first: \(missing.1 ?? "?"))")
         }
-        let short = try c.query("SELECT count(*), min(unit) FROM model_rows WHERE cardinality(vals) <> \(set.columns.count)")
+        let short = try c.query("SELECT count(*), min(unit) FROM model_rows WHERE octet_length(vals) <> \(4 * set.columns.count)")
             .decodeOne((Int, String?).self)
         if short.0 > 0 { throw PlatformError("\(short.0) units have a feature array of the wrong length (first: \(short.1 ?? "?"))") }
-        let columns = indices.map { "vals[\($0)]" }.joined(separator: ", ")
         var rows = Rows(columns: features.count)
         let expected = try c.query("SELECT count(*) FROM model_rows").decodeOne(Int.self)
         rows.units.reserveCapacity(expected); rows.arm.reserveCapacity(expected); rows.outcome.reserveCapacity(expected)
         rows.features.reserveCapacity(expected * features.count)
-        _ = try c.copyOutRows("COPY (SELECT unit, arm, y, \(unsafeRaw: columns) FROM model_rows ORDER BY unit) TO STDOUT") { row in
+        _ = try c.copyOutBinaryRows("COPY (SELECT unit, arm, y, vals FROM model_rows ORDER BY unit) TO STDOUT (FORMAT binary)") { row in
             try row.forEachField { field in
                 switch field.index {
-                case 0: rows.units.append(try field.decode(String.self))
-                case 1: rows.arm.append(try field.decode(Int.self))
-                case 2: rows.outcome.append(Float(try field.decode(Double.self)))
+                case 0: rows.units.append(try field.string())
+                case 1: rows.arm.append(Int(try field.int32()))
+                case 2: rows.outcome.append(Float(try field.double()))
                 default:
-                    let v = try field.decode(Double.self)
-                    guard v.isFinite, Float(v).isFinite else {
-                        throw PlatformError("unit \"\(rows.units.last ?? "?")\": feature \"\(features[field.index - 3])\" is \(v), not a finite number")
+                    let start = rows.features.count
+                    guard let bytes = field.bytes,
+                          FeatureStore.unpack(bytes, columns: set.columns.count, indices: indices, into: &rows.features) else {
+                        throw PlatformError("unit \"\(rows.units.last ?? "?")\": its features have the wrong length")
                     }
-                    rows.features.append(Float(v))
+                    if let bad = rows.features[start...].firstIndex(where: { !$0.isFinite }) {
+                        throw PlatformError("unit \"\(rows.units.last ?? "?")\": feature \"\(features[bad - start])\" is \(rows.features[bad]), not a finite number")
+                    }
                 }
             }
         }
@@ -319,6 +337,7 @@ public enum ModelRegistry {
     /// model's rows in `scores` with COPY, in one transaction.
     public static func score(_ name: String, featureSet: String? = nil, in store: Store) throws -> ScoreResult {
         let started = Date()
+        var watch = Stopwatch(logger: logger, what: "model score \(name)")
         return try store.connection.transaction { c in
             try c.execute("SELECT pg_advisory_xact_lock(hashtext(\("model:" + name)))")
             let (model, learner) = try restore(name, on: c)
@@ -329,39 +348,64 @@ public enum ModelRegistry {
                 throw PlatformError("model \"\(name)\" was trained on \(model.features.joined(separator: ",")); feature set \"\(setName)\" "
                                     + "has \(set.columns.joined(separator: ",")) (missing: \(missing.joined(separator: ",")))")
             }
-            let indices = model.features.map { set.columns.firstIndex(of: $0)! + 1 } // never nil: checked above
-            try c.execute("CREATE TEMP TABLE score_rows ON COMMIT DROP AS SELECT unit, vals FROM unit_features WHERE feature_set = \(setName)")
-            let bad = try c.query("SELECT count(*), min(unit) FROM score_rows WHERE cardinality(vals) <> \(set.columns.count)")
-                .decodeOne((Int, String?).self)
+            let indices = model.features.map { set.columns.firstIndex(of: $0)! } // never nil: checked above
+            watch.lap("restore the model")
+            // COPY takes no parameters: the set's name travels as a bound parameter into a
+            // transaction-local setting that the COPY query reads.
+            try c.execute("SELECT set_config('causeway.feature_set', \(setName), true)")
+            let bad = try c.query("""
+                SELECT count(*), min(unit) FROM unit_features WHERE feature_set = \(setName) AND octet_length(vals) <> \(4 * set.columns.count)
+                """).decodeOne((Int, String?).self)
             if bad.0 > 0 { throw PlatformError("\(bad.0) units have a feature array of the wrong length (first: \(bad.1 ?? "?"))") }
             var units: [String] = [], values: [Float] = []
-            let columns = indices.map { "vals[\($0)]" }.joined(separator: ", ")
-            _ = try c.copyOutRows("COPY (SELECT unit, \(unsafeRaw: columns) FROM score_rows) TO STDOUT") { row in
+            units.reserveCapacity(set.units)
+            values.reserveCapacity(set.units * model.features.count)
+            watch.lap("check the features")
+            // Binary COPY hands the packed features over as they are stored.
+            _ = try c.copyOutBinaryRows("""
+                COPY (SELECT unit, vals FROM unit_features WHERE feature_set = current_setting('causeway.feature_set')) TO STDOUT (FORMAT binary)
+                """) { row in
                 try row.forEachField { field in
-                    if field.index == 0 { units.append(try field.decode(String.self)); return }
-                    let v = try field.decode(Double.self)
-                    guard v.isFinite, Float(v).isFinite else {
-                        throw PlatformError("unit \"\(units.last ?? "?")\": feature \"\(model.features[field.index - 1])\" is \(v), not a finite number")
+                    if field.index == 0 { units.append(try field.string()); return }
+                    let start = values.count
+                    guard let bytes = field.bytes, FeatureStore.unpack(bytes, columns: set.columns.count, indices: indices, into: &values) else {
+                        throw PlatformError("unit \"\(units.last ?? "?")\": its features have the wrong length")
                     }
-                    values.append(Float(v))
+                    if let bad = values[start...].firstIndex(where: { !$0.isFinite }) {
+                        throw PlatformError("unit \"\(units.last ?? "?")\": feature \"\(model.features[bad - start])\" is \(values[bad]), not a finite number")
+                    }
                 }
             }
-            try c.execute("DROP TABLE score_rows")
+            watch.lap("COPY the features out")
             guard !units.isEmpty else { throw PlatformError("feature set \"\(setName)\" has no units to score") }
-            let uplift: [[Float]]
-            do { uplift = try learner.predict(FeatureMatrix(values: values, rows: units.count, columns: model.features.count)) } catch {
-                throw PlatformError("model \"\(name)\": \(error)")
-            }
+            // Predict in chunks inside the COPY: the server ingests one chunk while the next is predicted.
+            let matrix = FeatureMatrix(values: values, rows: units.count, columns: model.features.count)
+            values = []
+            var sums = [Double](repeating: 0, count: model.arms.count - 1)
+            watch.lap("prepare")
             try c.execute("DELETE FROM scores WHERE model = \(name)")
+            watch.lap("delete old scores")
+            let chunk = 131_072
             _ = try c.copyIn("COPY scores (unit, model, arm, uplift) FROM STDIN") { writer in
-                for (k, arm) in model.arms.dropFirst().enumerated() {
-                    for (i, unit) in units.enumerated() { try writer.writeRow(unit, name, arm, uplift[k][i]) }
+                for start in stride(from: 0, to: units.count, by: chunk) {
+                    let rows = Array(start..<min(start + chunk, units.count))
+                    let uplift: [[Float]]
+                    do { uplift = try learner.predict(matrix.rows(rows)) } catch { throw PlatformError("model \"\(name)\": \(error)") }
+                    for (k, arm) in model.arms.dropFirst().enumerated() {
+                        for (i, row) in rows.enumerated() {
+                            try writer.writeRow(units[row], name, arm, uplift[k][i])
+                            sums[k] += Double(uplift[k][i])
+                        }
+                    }
                 }
             }
+            watch.lap("predict and COPY scores in")
             try c.execute("ANALYZE scores")
+            watch.lap("ANALYZE")
             return ScoreResult(model: name, units: units.count, arms: Array(model.arms.dropFirst()),
-                               meanUplift: uplift.map { $0.reduce(0.0) { $0 + Double($1) } / Double(units.count) },
+                               meanUplift: sums.map { $0 / Double(units.count) },
                                seconds: Date().timeIntervalSince(started))
         }
     }
 }
+

@@ -126,15 +126,21 @@ public struct XGBoostLearner: Learner, @unchecked Sendable {
         self.booster = booster
     }
 
+    /// Predicts in place from the dense buffer (no DMatrix copy), with the model's thread count.
     public func predict(_ x: FeatureMatrix) throws(UpliftError) -> [Float] {
         guard let booster else { throw UpliftError("predict before fit") }
         guard x.rows > 0 else { return [] }
-        let data = try DMatrix(x)
         var shape: UnsafePointer<bst_ulong>?
         var dimension: bst_ulong = 0
         var result: UnsafePointer<Float>?
-        let config = #"{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false}"#
-        try check(XGBoosterPredictFromDMatrix(booster.handle, data.handle, config, &shape, &dimension, &result), "predicting")
+        let config = #"{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN, "#
+            + #""cache_id": 0, "nthread": \#(parameters.threads)}"#
+        let code = x.values.withUnsafeBufferPointer { buffer -> Int32 in
+            let address = UInt(bitPattern: buffer.baseAddress)
+            let interface = #"{"data": [\#(address), true], "shape": [\#(x.rows), \#(x.columns)], "typestr": "<f4", "version": 3}"#
+            return XGBoosterPredictFromDense(booster.handle, interface, config, nil, &shape, &dimension, &result)
+        }
+        try check(code, "predicting")
         guard let result else { throw UpliftError("XGBoost returned no predictions") }
         return Array(UnsafeBufferPointer(start: result, count: x.rows))
     }

@@ -7,6 +7,13 @@ import Uplift
 import _TestSupport
 
 final class ModelRegistryTests: ExperimentTestCase {
+    /// A unit's stored features: packed big-endian float4.
+    func features(_ vals: Bytea) -> [Float] {
+        stride(from: 0, to: vals.bytes.count, by: 4).map { i in
+            Float(bitPattern: vals.bytes[i..<(i + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        }
+    }
+
     func testSimulateTrainShowScoreRoundTrip() throws {
         let sim = try Simulation.run(setup: .b, units: 8_000, name: "trial", seed: 4, in: store)
         XCTAssertTrue(sim.randomized)
@@ -14,10 +21,14 @@ final class ModelRegistryTests: ExperimentTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM unit_features WHERE feature_set = 'trial'"), 8_000)
         XCTAssertEqual(try count("SELECT count(*) FROM true_effects"), 8_000)
         // The stored true effects are the generator's: B's τ = x1 + log(1 + e^x2) for every unit.
-        let worst = try store.connection.query("""
-            SELECT max(abs(t.tau - (f.vals[1] + ln(1 + exp(f.vals[2]))))) FROM true_effects t
-            JOIN unit_features f ON f.unit = t.unit AND f.feature_set = 'trial'
-            """).decodeOne(Double.self)
+        let stored = try store.connection.query("""
+            SELECT t.tau, f.vals FROM true_effects t JOIN unit_features f ON f.unit = t.unit AND f.feature_set = 'trial'
+            """).decode((Double, Bytea).self)
+        XCTAssertEqual(stored.count, 8_000)
+        let worst = stored.map { tau, vals in
+            let x = features(vals)
+            return abs(tau - (Double(x[0]) + log(1 + exp(Double(x[1])))))
+        }.max() ?? .infinity
         XCTAssertLessThan(worst, 1e-5, "features are stored as Float, τ from the Double draw")
 
         var options = ModelRegistry.TrainOptions(name: "trial-x", experiment: "trial", outcome: "y")
@@ -40,12 +51,12 @@ final class ModelRegistryTests: ExperimentTestCase {
         XCTAssertEqual(scored.units, 8_000)
         let (_, restored) = try ModelRegistry.restore("trial-x", on: store.connection)
         let rows = try store.connection.query("""
-            SELECT f.vals[1], f.vals[2], f.vals[3], f.vals[4], f.vals[5], s.uplift FROM scores s
+            SELECT f.vals, s.uplift FROM scores s
             JOIN unit_features f ON f.unit = s.unit AND f.feature_set = 'trial' WHERE s.model = 'trial-x' ORDER BY s.unit LIMIT 500
-            """).decode((Double, Double, Double, Double, Double, Double).self)
-        let matrix = FeatureMatrix(values: rows.flatMap { [$0.0, $0.1, $0.2, $0.3, $0.4].map(Float.init) }, rows: rows.count, columns: 5)
+            """).decode((Bytea, Double).self)
+        let matrix = FeatureMatrix(values: rows.flatMap { features($0.0) }, rows: rows.count, columns: 5)
         let again = try restored.predict(matrix)[0]
-        for (i, row) in rows.enumerated() { XCTAssertEqual(Float(row.5), again[i], "unit \(i): stored and restored models agree") }
+        for (i, row) in rows.enumerated() { XCTAssertEqual(Float(row.1), again[i], "unit \(i): stored and restored models agree") }
 
         // Rescoring replaces the rows rather than adding to them.
         _ = try ModelRegistry.score("trial-x", in: store)
