@@ -32,6 +32,7 @@ CREATE TABLE true_effects (
 
 CREATE TABLE models (
     name           text PRIMARY KEY CHECK (name <> ''),
+    id             integer GENERATED ALWAYS AS IDENTITY UNIQUE,
     experiment_id  bigint NOT NULL REFERENCES experiments (id),
     phase          integer NOT NULL,
     outcome        text NOT NULL REFERENCES metrics (name),
@@ -60,16 +61,15 @@ CREATE TABLE model_components (
     PRIMARY KEY (model, name)
 );
 
--- Per-unit, per-arm predicted uplift against control. Rewritten whole by each `model score`, which
--- deletes the model's rows and copies the new ones in one transaction under the model's advisory
--- lock, so (unit, model, arm) stays unique without a unique index: the primary key tripled the
--- time to COPY 1,000,000 scores (1.3 s without any index, 2.8 s sorted, 4.4 s unsorted). A model's
--- rows arrive together in one COPY, so a BRIN index finds them at almost no cost to writes
--- (a btree on (model, arm) added 0.9 s per 1,000,000 rows).
+-- Per-unit, per-arm predicted uplift against control, one partition per model (scores_m<id>, made
+-- by the first `model score`). Rescoring truncates the model's partition and copies the new rows
+-- straight into it in one transaction: no DELETE of a million rows (0.55 s), no index to maintain
+-- (a primary key tripled the COPY time of 1,000,000 scores: 1.3 s without, 4.4 s with). The writer
+-- holds the model's advisory lock, so (unit, arm) is unique within a partition by construction.
+-- The partition bound is the model's integer id, never text from a user.
 CREATE TABLE scores (
-    unit   text NOT NULL,
-    model  text NOT NULL,
-    arm    text NOT NULL,
-    uplift double precision NOT NULL
-);
-CREATE INDEX scores_by_model ON scores USING brin (model);
+    unit     text NOT NULL,
+    model_id integer NOT NULL,
+    arm      text NOT NULL,
+    uplift   double precision NOT NULL
+) PARTITION BY LIST (model_id);

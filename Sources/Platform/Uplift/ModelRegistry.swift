@@ -383,24 +383,29 @@ public enum ModelRegistry {
             values = []
             var sums = [Double](repeating: 0, count: model.arms.count - 1)
             watch.lap("prepare")
-            try c.execute("DELETE FROM scores WHERE model = \(name)")
-            watch.lap("delete old scores")
+            // The model's own partition, made on first use, emptied by TRUNCATE (transactional) and
+            // filled by COPY; its bound is the model's integer id.
+            let id = try c.query("SELECT id FROM models WHERE name = \(name)").decodeOne(Int32.self)
+            let partition = "scores_m\(id)"
+            try c.execute("CREATE TABLE IF NOT EXISTS \(identifier: partition) PARTITION OF scores FOR VALUES IN (\(unsafeRaw: String(id)))")
+            try c.execute("TRUNCATE \(identifier: partition)")
+            watch.lap("empty the model's scores")
             let chunk = 131_072
-            _ = try c.copyIn("COPY scores (unit, model, arm, uplift) FROM STDIN") { writer in
+            _ = try c.copyIn("COPY \(identifier: partition) (unit, model_id, arm, uplift) FROM STDIN (FREEZE)") { writer in
                 for start in stride(from: 0, to: units.count, by: chunk) {
                     let rows = Array(start..<min(start + chunk, units.count))
                     let uplift: [[Float]]
                     do { uplift = try learner.predict(matrix.rows(rows)) } catch { throw PlatformError("model \"\(name)\": \(error)") }
                     for (k, arm) in model.arms.dropFirst().enumerated() {
                         for (i, row) in rows.enumerated() {
-                            try writer.writeRow(units[row], name, arm, uplift[k][i])
+                            try writer.writeRow(units[row], id, arm, uplift[k][i])
                             sums[k] += Double(uplift[k][i])
                         }
                     }
                 }
             }
             watch.lap("predict and COPY scores in")
-            try c.execute("ANALYZE scores")
+            try c.execute("ANALYZE \(identifier: partition)")
             watch.lap("ANALYZE")
             return ScoreResult(model: name, units: units.count, arms: Array(model.arms.dropFirst()),
                                meanUplift: sums.map { $0 / Double(units.count) },

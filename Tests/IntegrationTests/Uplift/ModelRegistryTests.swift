@@ -52,7 +52,8 @@ final class ModelRegistryTests: ExperimentTestCase {
         let (_, restored) = try ModelRegistry.restore("trial-x", on: store.connection)
         let rows = try store.connection.query("""
             SELECT f.vals, s.uplift FROM scores s
-            JOIN unit_features f ON f.unit = s.unit AND f.feature_set = 'trial' WHERE s.model = 'trial-x' ORDER BY s.unit LIMIT 500
+            JOIN unit_features f ON f.unit = s.unit AND f.feature_set = 'trial' JOIN models m ON m.id = s.model_id
+            WHERE m.name = 'trial-x' ORDER BY s.unit LIMIT 500
             """).decode((Bytea, Double).self)
         let matrix = FeatureMatrix(values: rows.flatMap { features($0.0) }, rows: rows.count, columns: 5)
         let again = try restored.predict(matrix)[0]
@@ -60,7 +61,8 @@ final class ModelRegistryTests: ExperimentTestCase {
 
         // Rescoring replaces the rows rather than adding to them.
         _ = try ModelRegistry.score("trial-x", in: store)
-        XCTAssertEqual(try count("SELECT count(*) FROM scores WHERE model = 'trial-x'"), 8_000)
+        XCTAssertEqual(try count("SELECT count(*) FROM scores s JOIN models m ON m.id = s.model_id WHERE m.name = 'trial-x'"), 8_000)
+        XCTAssertEqual(try count("SELECT count(DISTINCT (unit, arm)) FROM scores"), 8_000, "one row per unit and arm")
     }
 
     func testBadInputIsRefusedAndWritesNothing() throws {
