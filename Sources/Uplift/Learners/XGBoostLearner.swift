@@ -42,10 +42,10 @@ func check(_ code: Int32, _ what: String) throws(UpliftError) {
 final class DMatrix {
     let handle: DMatrixHandle
 
-    init(_ x: FeatureMatrix, labels: [Float]? = nil, weights: [Float]? = nil) throws(UpliftError) {
+    init(_ x: FeatureMatrix, labels: [Float]? = nil, weights: [Float]? = nil, threads: Int) throws(UpliftError) {
         var out: DMatrixHandle?
         let code = x.values.withUnsafeBufferPointer {
-            XGDMatrixCreateFromMat($0.baseAddress, bst_ulong(x.rows), bst_ulong(x.columns), Float.nan, &out)
+            XGDMatrixCreateFromMat_omp($0.baseAddress, bst_ulong(x.rows), bst_ulong(x.columns), Float.nan, &out, Int32(threads))
         }
         try check(code, "creating a matrix")
         guard let out else { throw UpliftError("XGBoost returned no matrix") }
@@ -116,7 +116,7 @@ public struct XGBoostLearner: Learner, @unchecked Sendable {
             throw UpliftError("features, labels and weights differ in length")
         }
         guard x.rows > 0 else { throw UpliftError("no rows to fit") }
-        let data = try DMatrix(x, labels: labels, weights: weights)
+        let data = try DMatrix(x, labels: labels, weights: weights, threads: parameters.threads)
         let booster = try Booster(training: data)
         try booster.set("objective", objective.rawValue)
         for (name, value) in parameters.pairs { try booster.set(name, value) }
