@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+import Postgres
+import _TestSupport
+
+/// simulate, import features and model commands through the built binary.
+final class UpliftConsoleTests: XCTestCase {
+    var database = ""
+    var url = ""
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        (database, url) = try TestDatabase.createDatabase()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-uplift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        XCTAssertEqual(try CausewayBinary.run(["--db", url, "db", "migrate"]).status, 0)
+    }
+
+    override func tearDown() {
+        TestDatabase.dropDatabase(database)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func testSimulateTrainShowScoreInJSON() throws {
+        let script = """
+            simulate units 3000 --setup B --name trial --seed 3
+            model train trial-t --experiment trial --outcome y --learner t --rounds 30
+            model show trial-t
+            model score trial-t
+            model list
+            """
+        let run = try CausewayBinary.run(["--db", url, "--format", "json", "--on-error-stop", "-f", "-"], input: script)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let documents = run.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
+        XCTAssertEqual(documents.count, 5)
+        let show = try XCTUnwrap(documents[2] as? [String: Any])
+        let pehe = try XCTUnwrap(show["pehe"] as? Double)
+        let arms = try XCTUnwrap(show["arms"] as? [[String: Any]])
+        let constant = try XCTUnwrap(arms.first?["pehe_of_constant"] as? Double)
+        XCTAssertLessThan(pehe, constant, "the model beats the constant on setup B")
+        XCTAssertEqual(show["learner"] as? String, "t")
+        XCTAssertEqual((documents[3] as? [String: Any])?["units"] as? Int, 3000)
+        XCTAssertEqual((documents[4] as? [[String: Any]])?.count, 1)
+    }
+
+    func testErrorsNameTheLineAndWriteNothing() throws {
+        let features = directory.appendingPathComponent("features.csv")
+        try "unit,a,b\nu1,1,2\nu2,3,NaN\n".write(to: features, atomically: true, encoding: .utf8)
+        let script = """
+            import features \(features.path) --set extra
+            model train nope --experiment missing --outcome y
+            simulate units 100 --setup Z --name z
+            model show nope
+            """
+        let run = try CausewayBinary.run(["--db", url, "-f", "-"], input: script)
+        XCTAssertEqual(run.status, 1, "a script with errors (without --on-error-stop) exits 1")
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, [
+            "causeway:<stdin>:1: ERROR: \(features.path):3: feature \"b\" is NaN; features must be finite",
+            "causeway:<stdin>:2: ERROR: experiment \"missing\" does not exist",
+            "causeway:<stdin>:3: ERROR: --setup must be A, B, C, D, binary or vouchers",
+            "causeway:<stdin>:4: ERROR: model \"nope\" does not exist",
+        ])
+        let count = try Connection(.url(url)).query("SELECT count(*) FROM feature_sets").decodeOne(Int.self)
+        XCTAssertEqual(count, 0)
+    }
+}
