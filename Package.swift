@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "Stats"),
         /// Learners (XGBoost, linear/logistic), S/T/X/DR meta-learners, calibration, synthetic data. Pure but for XGBoost.
         .target(name: "Uplift", dependencies: ["CXGBoost", "Stats"]),
+        /// Qini and uplift curves, AUC scores, uplift@k, percentile tables (scikit-uplift and CausalML definitions). Pure.
+        .target(name: "Qini"),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
@@ -91,6 +93,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
+        .testTarget(name: "QiniTests", dependencies: ["Qini"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],

@@ -1,0 +1,212 @@
+/// Uplift metrics as scikit-uplift 0.5.1 defines them (`sklift/metrics/metrics.py`): rows ranked by
+/// score, descending; tied scores form one curve point; a term whose group is empty is zero; the AUC
+/// scores are normalised between the random and the perfect curve. Curves and AUC scores also take
+/// continuous outcomes where the definition allows (the perfect curves need a binary outcome).
+public enum ScikitUplift {
+    public enum Strategy: String, Sendable, CaseIterable {
+        /// The top k of all units, then each group's mean among them.
+        case overall
+        /// The top k of each group separately.
+        case byGroup = "by_group"
+    }
+
+    // MARK: Curves
+
+    /// Qini and uplift curves in one pass over the ranking.
+    public static func curves(_ s: UpliftSample) -> (qini: Curve, uplift: Curve) {
+        curves(outcome: s.outcome, treated: s.treated, order: Ranking.descending(s.score), score: s.score)
+    }
+
+    /// Points at the end of each run of equal scores along `order`.
+    static func curves(outcome: [Double], treated: [Bool], order: [Int32], score: [Double]) -> (qini: Curve, uplift: Curve) {
+        var qini = Curve(x: [0], y: [0]), uplift = Curve(x: [0], y: [0])
+        var nT = 0.0, yT = 0.0, yC = 0.0
+        let n = order.count
+        for position in 0..<n {
+            let i = Int(order[position])
+            if treated[i] { nT += 1; yT += outcome[i] } else { yC += outcome[i] }
+            guard position == n - 1 || score[Int(order[position + 1])] != score[i] else { continue }
+            let all = Double(position + 1), nC = all - nT
+            qini.x.append(all)
+            qini.y.append(yT - yC * (nC != 0 ? nT / nC : 0))
+            uplift.x.append(all)
+            uplift.y.append(((nT != 0 ? yT / nT : 0) - (nC != 0 ? yC / nC : 0)) * all)
+        }
+        return (qini, uplift)
+    }
+
+    public static func qiniCurve(_ s: UpliftSample) -> Curve { curves(s).qini }
+    public static func upliftCurve(_ s: UpliftSample) -> Curve { curves(s).uplift }
+
+    /// Rows ordered by a score taking a few integer values, highest first (a counting sort).
+    static func grouped(_ values: [Int]) -> (order: [Int32], score: [Double]) {
+        let top = values.max() ?? 0, bottom = values.min() ?? 0
+        var order: [Int32] = []
+        order.reserveCapacity(values.count)
+        for v in stride(from: top, through: bottom, by: -1) {
+            for (i, value) in values.enumerated() where value == v { order.append(Int32(i)) }
+        }
+        return (order, values.map(Double.init))
+    }
+
+    /// The best achievable Qini curve: `qini_curve(y, y·t − y·(1 − t), t)`; without negative effects,
+    /// the straight rise to the overall incremental count and flat after it.
+    public static func perfectQiniCurve(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> Curve {
+        try s.requireBinary("the perfect Qini curve")
+        if negativeEffect {
+            let (order, score) = grouped(zip(s.outcome, s.treated).map { y, t in Int(y) * (t ? 1 : -1) })
+            return curves(outcome: s.outcome, treated: s.treated, order: order, score: score).qini
+        }
+        let treatedOutcomes = zip(s.outcome, s.treated).filter(\.1).map(\.0)
+        let controlOutcomes = zip(s.outcome, s.treated).filter { !$0.1 }.map(\.0)
+        let ratio = treatedOutcomes.reduce(0, +) - Double(treatedOutcomes.count) * controlOutcomes.reduce(0, +) / Double(controlOutcomes.count)
+        return Curve(x: [0, ratio, Double(s.outcome.count)], y: [0, ratio, ratio])
+    }
+
+    /// The best achievable uplift curve: ranked by 2·(y = t) + (y or t, whichever group is larger).
+    public static func perfectUpliftCurve(_ s: UpliftSample) throws(QiniError) -> Curve {
+        try s.requireBinary("the perfect uplift curve")
+        var controlResponders = 0, treatedNonResponders = 0
+        for (y, t) in zip(s.outcome, s.treated) {
+            if y == 1, !t { controlResponders += 1 }
+            if y == 0, t { treatedNonResponders += 1 }
+        }
+        let values = zip(s.outcome, s.treated).map { y, t in
+            2 * ((y == 1) == t ? 1 : 0) + (controlResponders > treatedNonResponders ? Int(y) : (t ? 1 : 0))
+        }
+        let (order, score) = grouped(values)
+        return curves(outcome: s.outcome, treated: s.treated, order: order, score: score).uplift
+    }
+
+    // MARK: Scores
+
+    /// (AUC(model) − AUC(random)) / (AUC(perfect) − AUC(random)); random is the line from (0, 0) to the perfect curve's end.
+    static func normalised(_ actual: Curve, perfect: Curve) -> Double {
+        let baseline = Curve(x: [0, perfect.x.last ?? 0], y: [0, perfect.y.last ?? 0]).area
+        return (actual.area - baseline) / (perfect.area - baseline)
+    }
+
+    public static func qiniAUCScore(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> Double {
+        normalised(qiniCurve(s), perfect: try perfectQiniCurve(s, negativeEffect: negativeEffect))
+    }
+
+    public static func upliftAUCScore(_ s: UpliftSample) throws(QiniError) -> Double {
+        normalised(upliftCurve(s), perfect: try perfectUpliftCurve(s))
+    }
+
+    /// Both AUC scores from one ranking: for large samples, the sort is the cost.
+    public static func aucScores(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> (qini: Double, uplift: Double, curves: (qini: Curve, uplift: Curve)) {
+        let c = curves(s)
+        return (normalised(c.qini, perfect: try perfectQiniCurve(s, negativeEffect: negativeEffect)),
+                normalised(c.uplift, perfect: try perfectUpliftCurve(s)), c)
+    }
+
+    /// How many of the top units `k` names: a fraction in (0, 1) of `n` (truncated, as Python's int()), or a count.
+    public enum K: Sendable, Equatable {
+        case fraction(Double)
+        case count(Int)
+
+        func size(of n: Int, what: String) throws(QiniError) -> Int {
+            switch self {
+            case .fraction(let k):
+                guard k > 0, k < 1 else { throw QiniError("k = \(k) must be in (0, 1)") }
+                return Int(Double(n) * k)
+            case .count(let k):
+                guard k > 0, k < n else { throw QiniError("k = \(k) must be positive and smaller than the number of \(what) (\(n))") }
+                return k
+            }
+        }
+    }
+
+    /// Treated minus control response among the top k by score.
+    public static func upliftAtK(_ s: UpliftSample, k: K, strategy: Strategy) throws(QiniError) -> Double {
+        let order = Ranking.descending(s.score)
+        func mean(_ rows: some Sequence<Int32>, treated: Bool) -> Double {
+            var sum = 0.0, count = 0.0
+            for r in rows where s.treated[Int(r)] == treated { sum += s.outcome[Int(r)]; count += 1 }
+            return sum / count // NaN for an empty group, as numpy's mean
+        }
+        switch strategy {
+        case .overall:
+            let size = try k.size(of: s.outcome.count, what: "units")
+            return mean(order.prefix(size), treated: true) - mean(order.prefix(size), treated: false)
+        case .byGroup:
+            let treatedCount = s.treated.lazy.filter { $0 }.count, controlCount = s.treated.count - treatedCount
+            let nT: Int, nC: Int
+            switch k {
+            case .fraction:
+                nT = try k.size(of: treatedCount, what: "treated units")
+                nC = try k.size(of: controlCount, what: "control units")
+            case .count(let c):
+                guard c > 0, c < s.outcome.count else { throw QiniError("k = \(c) must be positive and smaller than the number of units") }
+                guard c <= controlCount else { throw QiniError("k = \(c) is more than the \(controlCount) control units") }
+                guard c <= treatedCount else { throw QiniError("k = \(c) is more than the \(treatedCount) treated units") }
+                (nT, nC) = (c, c)
+            }
+            return mean(order.lazy.filter { s.treated[Int($0)] }.prefix(nT), treated: true)
+                - mean(order.lazy.filter { !s.treated[Int($0)] }.prefix(nC), treated: false)
+        }
+    }
+
+    /// numpy.array_split: `bins` consecutive parts, the first n mod bins one longer.
+    static func split(_ count: Int, bins: Int) -> [Range<Int>] {
+        var ranges: [Range<Int>] = [], start = 0
+        for b in 0..<bins {
+            let size = count / bins + (b < count % bins ? 1 : 0)
+            ranges.append(start..<(start + size))
+            start += size
+        }
+        return ranges
+    }
+
+    public struct Percentile: Sendable, Equatable {
+        public var rate: Double
+        public var variance: Double
+        public var size: Int
+    }
+
+    /// The response rate of one group in each of `bins` slices of the ranking.
+    public static func responseRateByPercentile(_ s: UpliftSample, treated: Bool, strategy: Strategy = .overall,
+                                                bins: Int = 10) throws(QiniError) -> [Percentile] {
+        try responseRates(s, order: Ranking.descending(s.score), treated: treated, strategy: strategy, bins: bins)
+    }
+
+    static func responseRates(_ s: UpliftSample, order: [Int32], treated: Bool, strategy: Strategy, bins: Int) throws(QiniError) -> [Percentile] {
+        guard bins > 0 else { throw QiniError("bins must be a positive integer") }
+        guard bins < s.outcome.count else { throw QiniError("bins = \(bins) must be smaller than the number of units (\(s.outcome.count))") }
+        let rows: [Int32] = strategy == .overall ? order : order.filter { s.treated[Int($0)] == treated }
+        return split(rows.count, bins: bins).map { range in
+            var sum = 0.0, size = 0
+            for r in rows[range] where s.treated[Int(r)] == treated { sum += s.outcome[Int(r)]; size += 1 }
+            let rate = sum / Double(size)
+            return Percentile(rate: rate, variance: rate * ((1 - rate) / Double(size)), size: size)
+        }
+    }
+
+    /// Treated-minus-control response per percentile, averaged with the treated group's sizes as weights.
+    public static func weightedAverageUplift(_ s: UpliftSample, strategy: Strategy = .overall, bins: Int = 10) throws(QiniError) -> Double {
+        let order = Ranking.descending(s.score)
+        let t = try responseRates(s, order: order, treated: true, strategy: strategy, bins: bins)
+        let c = try responseRates(s, order: order, treated: false, strategy: strategy, bins: bins)
+        let total = t.reduce(0) { $0 + $1.size }
+        return zip(t, c).reduce(0.0) { $0 + Double($1.0.size) * ($1.0.rate - $1.1.rate) } / Double(total)
+    }
+
+    /// One row of `uplift_by_percentile`.
+    public struct PercentileRow: Sendable, Equatable {
+        public var label: String
+        public var treated: Percentile
+        public var control: Percentile
+        public var uplift: Double { treated.rate - control.rate }
+        public var upliftStandardError: Double { (treated.variance + control.variance).squareRoot() }
+    }
+
+    /// The percentile table: group sizes, response rates and uplift per slice of the ranking.
+    public static func upliftByPercentile(_ s: UpliftSample, strategy: Strategy = .overall, bins: Int = 10) throws(QiniError) -> [PercentileRow] {
+        let order = Ranking.descending(s.score)
+        let t = try responseRates(s, order: order, treated: true, strategy: strategy, bins: bins)
+        let c = try responseRates(s, order: order, treated: false, strategy: strategy, bins: bins)
+        let edges = (0...bins).map { Int((Double($0) * 100 / Double(bins)).rounded(.toNearestOrEven)) }
+        return (0..<bins).map { PercentileRow(label: "\(edges[$0])-\(edges[$0 + 1])", treated: t[$0], control: c[$0]) }
+    }
+}
