@@ -29,7 +29,7 @@ let package = Package(
         /// Learners (XGBoost, linear/logistic), S/T/X/DR meta-learners, calibration, synthetic data. Pure but for XGBoost.
         .target(name: "Uplift", dependencies: ["CXGBoost", "Stats"]),
         /// Qini and uplift curves, AUC scores, uplift@k, percentile tables (scikit-uplift and CausalML definitions). Pure.
-        .target(name: "Qini"),
+        .target(name: "Qini", dependencies: ["Stats"]),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
@@ -79,7 +79,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Platform", "Randomization", "Uplift"],
+            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
-        .testTarget(name: "QiniTests", dependencies: ["Qini"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],

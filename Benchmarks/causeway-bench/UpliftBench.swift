@@ -2,6 +2,7 @@ import Foundation
 import Platform
 import Postgres
 import Randomization
+import Stats
 import Uplift
 
 /// `uplift-fit DIR UNITS`: the T-learner benchmark's data (UNITS × 12 features, a 50/50 treatment and

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Uplift
+import Stats
 
 final class LearnerTests: XCTestCase {
     func testLinearRegressionRecoversCoefficients() throws {

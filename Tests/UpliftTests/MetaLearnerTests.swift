@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Uplift
+import Stats
 
 /// Meta-learners on data with known effects (Nie & Wager's setups as CausalML generates them).
 ///

@@ -1,3 +1,4 @@
+import Stats
 import Foundation
 
 /// Data with known treatment effects.

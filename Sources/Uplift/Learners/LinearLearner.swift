@@ -1,3 +1,4 @@
+import Stats
 import Foundation
 
 /// Ridge-penalised linear regression (squared error) or logistic regression (log loss, fitted by
