@@ -23,7 +23,13 @@ public enum Ranking {
             keys[i] = ties == .reversed ? ascending : ~ascending
             index[i] = Int32(i)
         }
-        radixSort(&keys, &index)
+        if n < 65_536 {
+            // Small inputs: a comparison sort on (key, row) is stable by construction and skips
+            // the radix sort's 65,536-bucket passes.
+            index.sort { keys[Int($0)] != keys[Int($1)] ? keys[Int($0)] < keys[Int($1)] : $0 < $1 }
+        } else {
+            radixSort(&keys, &index)
+        }
         if ties == .reversed { index.reverse() }
         return index
     }

@@ -18,15 +18,20 @@ public enum ScikitUplift {
     }
 
     /// Points at the end of each run of equal scores along `order`.
-    static func curves(outcome: [Double], treated: [Bool], order: [Int32], score: [Double]) -> (qini: Curve, uplift: Curve) {
+    /// With `weights` (bootstrap multiplicities), each row counts that many times.
+    static func curves(outcome: [Double], treated: [Bool], order: [Int32], score: [Double],
+                       weights: [Double]? = nil) -> (qini: Curve, uplift: Curve) {
         var qini = Curve(x: [0], y: [0]), uplift = Curve(x: [0], y: [0])
-        var nT = 0.0, yT = 0.0, yC = 0.0
+        var nT = 0.0, yT = 0.0, yC = 0.0, all = 0.0
         let n = order.count
         for position in 0..<n {
             let i = Int(order[position])
-            if treated[i] { nT += 1; yT += outcome[i] } else { yC += outcome[i] }
+            let w = weights?[i] ?? 1
+            all += w
+            if treated[i] { nT += w; yT += w * outcome[i] } else { yC += w * outcome[i] }
             guard position == n - 1 || score[Int(order[position + 1])] != score[i] else { continue }
-            let all = Double(position + 1), nC = all - nT
+            if weights != nil, w == 0, qini.x.last == all { continue }
+            let nC = all - nT
             qini.x.append(all)
             qini.y.append(yT - yC * (nC != 0 ? nT / nC : 0))
             uplift.x.append(all)
@@ -41,11 +46,11 @@ public enum ScikitUplift {
     /// Rows ordered by a score taking a few integer values, highest first (a counting sort).
     static func grouped(_ values: [Int]) -> (order: [Int32], score: [Double]) {
         let top = values.max() ?? 0, bottom = values.min() ?? 0
-        var order: [Int32] = []
-        order.reserveCapacity(values.count)
-        for v in stride(from: top, through: bottom, by: -1) {
-            for (i, value) in values.enumerated() where value == v { order.append(Int32(i)) }
-        }
+        var start = [Int](repeating: 0, count: top - bottom + 2)
+        for v in values { start[top - v + 1] += 1 }
+        for k in 1..<start.count { start[k] += start[k - 1] }
+        var order = [Int32](repeating: 0, count: values.count)
+        for (i, v) in values.enumerated() { order[start[top - v]] = Int32(i); start[top - v] += 1 }
         return (order, values.map(Double.init))
     }
 
@@ -53,29 +58,71 @@ public enum ScikitUplift {
     /// the straight rise to the overall incremental count and flat after it.
     public static func perfectQiniCurve(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> Curve {
         try s.requireBinary("the perfect Qini curve")
+        return perfectQini(s, negativeEffect: negativeEffect, weights: nil)
+    }
+
+    static func perfectQini(_ s: UpliftSample, negativeEffect: Bool, weights: [Double]?) -> Curve {
         if negativeEffect {
             let (order, score) = grouped(zip(s.outcome, s.treated).map { y, t in Int(y) * (t ? 1 : -1) })
-            return curves(outcome: s.outcome, treated: s.treated, order: order, score: score).qini
+            return curves(outcome: s.outcome, treated: s.treated, order: order, score: score, weights: weights).qini
         }
-        let treatedOutcomes = zip(s.outcome, s.treated).filter(\.1).map(\.0)
-        let controlOutcomes = zip(s.outcome, s.treated).filter { !$0.1 }.map(\.0)
-        let ratio = treatedOutcomes.reduce(0, +) - Double(treatedOutcomes.count) * controlOutcomes.reduce(0, +) / Double(controlOutcomes.count)
-        return Curve(x: [0, ratio, Double(s.outcome.count)], y: [0, ratio, ratio])
+        var sumT = 0.0, nT = 0.0, sumC = 0.0, nC = 0.0
+        for i in s.outcome.indices {
+            let w = weights?[i] ?? 1
+            if s.treated[i] { sumT += w * s.outcome[i]; nT += w } else { sumC += w * s.outcome[i]; nC += w }
+        }
+        let ratio = sumT - nT * sumC / nC
+        return Curve(x: [0, ratio, nT + nC], y: [0, ratio, ratio])
     }
 
     /// The best achievable uplift curve: ranked by 2·(y = t) + (y or t, whichever group is larger).
     public static func perfectUpliftCurve(_ s: UpliftSample) throws(QiniError) -> Curve {
         try s.requireBinary("the perfect uplift curve")
-        var controlResponders = 0, treatedNonResponders = 0
-        for (y, t) in zip(s.outcome, s.treated) {
-            if y == 1, !t { controlResponders += 1 }
-            if y == 0, t { treatedNonResponders += 1 }
+        return perfectUplift(s, weights: nil)
+    }
+
+    static func perfectUplift(_ s: UpliftSample, weights: [Double]?) -> Curve {
+        var controlResponders = 0.0, treatedNonResponders = 0.0
+        for (i, (y, t)) in zip(s.outcome, s.treated).enumerated() {
+            let w = weights?[i] ?? 1
+            if y == 1, !t { controlResponders += w }
+            if y == 0, t { treatedNonResponders += w }
         }
         let values = zip(s.outcome, s.treated).map { y, t in
             2 * ((y == 1) == t ? 1 : 0) + (controlResponders > treatedNonResponders ? Int(y) : (t ? 1 : 0))
         }
         let (order, score) = grouped(values)
-        return curves(outcome: s.outcome, treated: s.treated, order: order, score: score).uplift
+        return curves(outcome: s.outcome, treated: s.treated, order: order, score: score, weights: weights).uplift
+    }
+
+    /// Rankings for scoring many reweightings of one sample (the bootstrap): the model's, the
+    /// perfect Qini curve's, and the perfect uplift curve's for either choice of its summand.
+    struct Rankings {
+        let model: [Int32]
+        let perfectQini: (order: [Int32], score: [Double])
+        let perfectUpliftByOutcome: (order: [Int32], score: [Double])
+        let perfectUpliftByTreatment: (order: [Int32], score: [Double])
+
+        init(_ s: UpliftSample) {
+            model = Ranking.descending(s.score)
+            perfectQini = ScikitUplift.grouped(zip(s.outcome, s.treated).map { y, t in Int(y) * (t ? 1 : -1) })
+            perfectUpliftByOutcome = ScikitUplift.grouped(zip(s.outcome, s.treated).map { y, t in 2 * ((y == 1) == t ? 1 : 0) + Int(y) })
+            perfectUpliftByTreatment = ScikitUplift.grouped(zip(s.outcome, s.treated).map { y, t in 2 * ((y == 1) == t ? 1 : 0) + (t ? 1 : 0) })
+        }
+    }
+
+    /// Both AUC scores with each row counted `weights[i]` times.
+    static func weightedAUCScores(_ s: UpliftSample, rankings r: Rankings, weights: [Double]) -> (qini: Double, uplift: Double) {
+        let c = curves(outcome: s.outcome, treated: s.treated, order: r.model, score: s.score, weights: weights)
+        let pq = curves(outcome: s.outcome, treated: s.treated, order: r.perfectQini.order, score: r.perfectQini.score, weights: weights).qini
+        var controlResponders = 0.0, treatedNonResponders = 0.0
+        for i in s.outcome.indices where weights[i] > 0 {
+            if s.outcome[i] == 1, !s.treated[i] { controlResponders += weights[i] }
+            if s.outcome[i] == 0, s.treated[i] { treatedNonResponders += weights[i] }
+        }
+        let u = controlResponders > treatedNonResponders ? r.perfectUpliftByOutcome : r.perfectUpliftByTreatment
+        let pu = curves(outcome: s.outcome, treated: s.treated, order: u.order, score: u.score, weights: weights).uplift
+        return (normalised(c.qini, perfect: pq), normalised(c.uplift, perfect: pu))
     }
 
     // MARK: Scores
