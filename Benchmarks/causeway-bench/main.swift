@@ -41,6 +41,15 @@ if arguments.first == "assign-memory" {
     report("user-split assign (memory, 1 core)", rows: count, seconds: time)
     exit(0)
 }
+if arguments.first == "qini" {
+    let args = Array(arguments.dropFirst())
+    guard let directory = args.first else { FileHandle.standardError.write(Data("usage: causeway-bench qini DIR [ROWS]\n".utf8)); exit(64) }
+    do { try QiniBench.run(directory: directory, rows: args.count > 1 ? Int(args[1]) ?? 10_000_000 : 10_000_000) } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 if arguments.first == "uplift-fit" {
     let args = Array(arguments.dropFirst())
     guard let directory = args.first else { FileHandle.standardError.write(Data("usage: causeway-bench uplift-fit DIR [UNITS]\n".utf8)); exit(64) }

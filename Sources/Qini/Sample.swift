@@ -56,6 +56,17 @@ public struct Curve: Sendable, Equatable {
     }
 }
 
+/// Neumaier's compensated sum.
+struct CompensatedSum {
+    private var sum = 0.0, compensation = 0.0
+    mutating func add(_ x: Double) {
+        let t = sum + x
+        compensation += abs(sum) >= abs(x) ? (sum - t) + x : (x - t) + sum
+        sum = t
+    }
+    var value: Double { sum + compensation }
+}
+
 enum Summation {
     /// numpy's pairwise summation: blocks of up to 128 summed with 8 accumulators, halves recursively.
     static func pairwise(_ v: [Double]) -> Double { v.withUnsafeBufferPointer { pairwise($0[...]) } }

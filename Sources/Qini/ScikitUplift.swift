@@ -14,7 +14,124 @@ public enum ScikitUplift {
 
     /// Qini and uplift curves in one pass over the ranking.
     public static func curves(_ s: UpliftSample) -> (qini: Curve, uplift: Curve) {
-        curves(outcome: s.outcome, treated: s.treated, order: Ranking.descending(s.score), score: s.score)
+        if s.isBinary { return binaryCurves(s) }
+        return curves(outcome: s.outcome, treated: s.treated, order: Ranking.descending(s.score), score: s.score)
+    }
+
+    /// Binary outcomes: (treated, outcome) rides along the sort as two bits, and the walk reads the
+    /// sorted keys and bits in order (descending = the ascending sort read backwards, which puts
+    /// tied rows in reverse input order, as scikit-uplift's ranking does).
+    static func binaryCurves(_ s: UpliftSample) -> (qini: Curve, uplift: Curve) {
+        let c = binaryCurvesWithAreas(s)
+        return (c.qini, c.uplift)
+    }
+
+    /// The binary walk, also summing both curves' trapezoids as it goes (Neumaier-compensated, so
+    /// at least as accurate as numpy's pairwise sum of the same terms).
+    static func binaryCurvesWithAreas(_ s: UpliftSample) -> (qini: Curve, uplift: Curve, qiniArea: Double, upliftArea: Double) {
+        let n = s.score.count
+        var bits = [UInt8](repeating: 0, count: n)
+        s.treated.withUnsafeBufferPointer { t in
+            s.outcome.withUnsafeBufferPointer { y in
+                for i in 0..<n { bits[i] = (t[i] ? 1 : 0) | (y[i] == 1 ? 2 : 0) }
+            }
+        }
+        let (keys, payload) = Ranking.ascendingWithPayload(s.score, payload: bits)
+        var x = [Double](), qy = [Double](), uy = [Double]()
+        x.reserveCapacity(n + 1); qy.reserveCapacity(n + 1); uy.reserveCapacity(n + 1)
+        x.append(0); qy.append(0); uy.append(0)
+        var nT = 0.0, yT = 0.0, yC = 0.0
+        var qArea = CompensatedSum(), uArea = CompensatedSum()
+        var lastX = 0.0, lastQ = 0.0, lastU = 0.0
+        keys.withUnsafeBufferPointer { k in
+            payload.withUnsafeBufferPointer { p in
+                var position = n - 1
+                var taken = 0.0
+                while position >= 0 {
+                    let b = p[position]
+                    taken += 1
+                    if b & 1 != 0 { nT += 1; if b & 2 != 0 { yT += 1 } } else if b & 2 != 0 { yC += 1 }
+                    if position == 0 || k[position - 1] != k[position] {
+                        let nC = taken - nT
+                        let q = yT - yC * (nC != 0 ? nT / nC : 0)
+                        let u = ((nT != 0 ? yT / nT : 0) - (nC != 0 ? yC / nC : 0)) * taken
+                        x.append(taken); qy.append(q); uy.append(u)
+                        qArea.add((taken - lastX) * (q + lastQ) / 2)
+                        uArea.add((taken - lastX) * (u + lastU) / 2)
+                        lastX = taken; lastQ = q; lastU = u
+                    }
+                    position -= 1
+                }
+            }
+        }
+        return (Curve(x: x, y: qy), Curve(x: x, y: uy), qArea.value, uArea.value)
+    }
+
+    /// Counts of the four (outcome, treatment) cells of a binary sample, optionally weighted.
+    struct Cells {
+        init(_ s: UpliftSample) {
+            var counts = (0, 0, 0, 0)
+            s.treated.withUnsafeBufferPointer { t in
+                s.outcome.withUnsafeBufferPointer { y in
+                    for i in 0..<t.count {
+                        switch (t[i], y[i] == 1) {
+                        case (true, true): counts.0 += 1
+                        case (true, false): counts.1 += 1
+                        case (false, true): counts.2 += 1
+                        case (false, false): counts.3 += 1
+                        }
+                    }
+                }
+            }
+            self.init()
+            (treatedResponders, treatedNonResponders, controlResponders, controlNonResponders) =
+                (Double(counts.0), Double(counts.1), Double(counts.2), Double(counts.3))
+        }
+
+        var treatedResponders = 0.0, treatedNonResponders = 0.0, controlResponders = 0.0, controlNonResponders = 0.0
+
+        private init() {}
+
+        init(_ s: UpliftSample, weights: [Double]?) {
+            guard let weights else { self.init(s); return }
+            self.init()
+            for i in s.outcome.indices {
+                let w = weights[i]
+                switch (s.treated[i], s.outcome[i] == 1) {
+                case (true, true): treatedResponders += w
+                case (true, false): treatedNonResponders += w
+                case (false, true): controlResponders += w
+                case (false, false): controlNonResponders += w
+                }
+            }
+        }
+
+        /// A curve through groups of cells taken in order, one point after each non-empty group,
+        /// by the same formulas as `curves`.
+        func curve(_ groups: [[(treated: Bool, responder: Bool)]], qini: Bool) -> Curve {
+            var out = Curve(x: [0], y: [0])
+            var nT = 0.0, yT = 0.0, yC = 0.0, all = 0.0
+            for group in groups {
+                var size = 0.0
+                for cell in group {
+                    let count: Double
+                    switch (cell.treated, cell.responder) {
+                    case (true, true): count = treatedResponders; yT += count
+                    case (true, false): count = treatedNonResponders
+                    case (false, true): count = controlResponders; yC += count
+                    case (false, false): count = controlNonResponders
+                    }
+                    if cell.treated { nT += count }
+                    size += count
+                }
+                guard size > 0 else { continue }
+                all += size
+                let nC = all - nT
+                out.x.append(all)
+                out.y.append(qini ? yT - yC * (nC != 0 ? nT / nC : 0) : ((nT != 0 ? yT / nT : 0) - (nC != 0 ? yC / nC : 0)) * all)
+            }
+            return out
+        }
     }
 
     /// Points at the end of each run of equal scores along `order`.
@@ -63,8 +180,8 @@ public enum ScikitUplift {
 
     static func perfectQini(_ s: UpliftSample, negativeEffect: Bool, weights: [Double]?) -> Curve {
         if negativeEffect {
-            let (order, score) = grouped(zip(s.outcome, s.treated).map { y, t in Int(y) * (t ? 1 : -1) })
-            return curves(outcome: s.outcome, treated: s.treated, order: order, score: score, weights: weights).qini
+            // Ranked by y·t − y·(1 − t): treated responders (1), then every non-responder (0), then control responders (−1).
+            return Cells(s, weights: weights).curve([[(true, true)], [(true, false), (false, false)], [(false, true)]], qini: true)
         }
         var sumT = 0.0, nT = 0.0, sumC = 0.0, nC = 0.0
         for i in s.outcome.indices {
@@ -82,17 +199,13 @@ public enum ScikitUplift {
     }
 
     static func perfectUplift(_ s: UpliftSample, weights: [Double]?) -> Curve {
-        var controlResponders = 0.0, treatedNonResponders = 0.0
-        for (i, (y, t)) in zip(s.outcome, s.treated).enumerated() {
-            let w = weights?[i] ?? 1
-            if y == 1, !t { controlResponders += w }
-            if y == 0, t { treatedNonResponders += w }
-        }
-        let values = zip(s.outcome, s.treated).map { y, t in
-            2 * ((y == 1) == t ? 1 : 0) + (controlResponders > treatedNonResponders ? Int(y) : (t ? 1 : 0))
-        }
-        let (order, score) = grouped(values)
-        return curves(outcome: s.outcome, treated: s.treated, order: order, score: score, weights: weights).uplift
+        let cells = Cells(s, weights: weights)
+        // Ranked by 2·(y = t) + (y if control responders outnumber treated non-responders, else t).
+        let byOutcome = cells.controlResponders > cells.treatedNonResponders
+        func value(_ treated: Bool, _ responder: Bool) -> Int { 2 * (responder == treated ? 1 : 0) + ((byOutcome ? responder : treated) ? 1 : 0) }
+        let all: [(treated: Bool, responder: Bool)] = [(true, true), (true, false), (false, true), (false, false)]
+        let groups = stride(from: 3, through: 0, by: -1).map { v in all.filter { value($0.treated, $0.responder) == v } }
+        return cells.curve(groups, qini: false)
     }
 
     /// Rankings for scoring many reweightings of one sample (the bootstrap): the model's, the
@@ -143,9 +256,14 @@ public enum ScikitUplift {
 
     /// Both AUC scores from one ranking: for large samples, the sort is the cost.
     public static func aucScores(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> (qini: Double, uplift: Double, curves: (qini: Curve, uplift: Curve)) {
-        let c = curves(s)
-        return (normalised(c.qini, perfect: try perfectQiniCurve(s, negativeEffect: negativeEffect)),
-                normalised(c.uplift, perfect: try perfectUpliftCurve(s)), c)
+        try s.requireBinary("the AUC scores")
+        let c = binaryCurvesWithAreas(s)
+        let perfectQ = perfectQini(s, negativeEffect: negativeEffect, weights: nil), perfectU = perfectUplift(s, weights: nil)
+        func score(_ area: Double, _ perfect: Curve) -> Double {
+            let baseline = Curve(x: [0, perfect.x.last ?? 0], y: [0, perfect.y.last ?? 0]).area
+            return (area - baseline) / (perfect.area - baseline)
+        }
+        return (score(c.qiniArea, perfectQ), score(c.upliftArea, perfectU), (c.qini, c.uplift))
     }
 
     /// How many of the top units `k` names: a fraction in (0, 1) of `n` (truncated, as Python's int()), or a count.
