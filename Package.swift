@@ -35,14 +35,14 @@ let package = Package(
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSchema"]
         ),
         /// The admin console: reader, grammar, commands and output formats.
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Reports", "Stats", "Uplift", "CLineEdit",
+                "Platform", "Reports", "Stats", "Uplift", "Qini", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

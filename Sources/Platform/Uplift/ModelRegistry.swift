@@ -83,6 +83,7 @@ public enum ModelRegistry {
         public let testUnits: Int
         public let testFraction: Double
         public let splitSeed: String
+        public let phase: Int
         public let metrics: [ArmMetrics]
         public let seconds: Double
         public let createdAt: Date
@@ -102,7 +103,7 @@ public enum ModelRegistry {
     /// Loads the current phase's assigned, not held-out units. Fails, naming a unit, when one has
     /// no features or a non-finite feature.
     static func loadRows(_ e: Experiment, outcome: Metrics.Metric, set: FeatureStore.FeatureSet, features: [String],
-                         on c: Connection) throws -> Rows {
+                         phase: Int? = nil, on c: Connection) throws -> Rows {
         let indices = try features.map { name in
             guard let i = set.columns.firstIndex(of: name) else {
                 throw PlatformError("feature set \"\(set.name)\" has no feature \"\(name)\" (it has \(set.columns.joined(separator: ",")))")
@@ -117,7 +118,7 @@ public enum ModelRegistry {
             LEFT JOIN unit_features f ON f.unit = a.unit AND f.feature_set = \(set.name)
             LEFT JOIN (SELECT unit, \(unsafeRaw: outcome.kind == .proportion ? "max" : "sum")(value) AS y
                        FROM outcomes WHERE metric = \(outcome.name) GROUP BY unit) o ON o.unit = a.unit
-            WHERE a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out
+            WHERE a.experiment_id = \(e.id) AND a.phase = \(Int32(phase ?? e.phase)) AND NOT a.held_out
             """)
         let missing = try c.query("SELECT count(*), min(unit) FROM model_rows WHERE vals IS NULL").decodeOne((Int, String?).self)
         if missing.0 > 0 {
@@ -274,13 +275,13 @@ public enum ModelRegistry {
     static let columns = """
         m.name, e.name, m.outcome, m.feature_set, array_to_string(m.features, ','), array_to_string(m.arms, ','), m.learner,
         m.base, m.description::text, m.training_units, m.test_units, m.test_fraction, m.split_seed, m.metrics::text, m.seconds,
-        m.created_at
+        m.created_at, m.phase
         """
 
     static func decode(_ row: Row) throws -> (model: Model, description: String) {
         let (name, experiment, outcome, set, features, arms, learner, base, description, training, test, fraction, splitSeed,
-             metrics, seconds, created) = try row.decode(
-            (String, String, String, String, String, String, String, String, String, Int, Int, Double, String, String, Double, Date).self)
+             metrics, seconds, created, phase) = try row.decode(
+            (String, String, String, String, String, String, String, String, String, Int, Int, Double, String, String, Double, Date, Int).self)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -295,7 +296,8 @@ public enum ModelRegistry {
                           features: features.split(separator: ",").map(String.init), arms: arms.split(separator: ",").map(String.init),
                           learner: MetaLearnerKind(rawValue: learner) ?? .t, base: Base(rawValue: base) ?? .xgboost,
                           objective: parsed.outcome, propensity: propensity, calibrated: parsed.calibration != nil,
-                          trainingUnits: training, testUnits: test, testFraction: fraction, splitSeed: splitSeed, metrics: parsedMetrics,
+                          trainingUnits: training, testUnits: test, testFraction: fraction, splitSeed: splitSeed, phase: phase,
+                          metrics: parsedMetrics,
                           seconds: seconds, createdAt: created)
         return (model, description)
     }

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Platform
+import Qini
+import Reports
+
+/// `qini MODEL [--split F] [--bootstrap B] [--html FILE]` | `qini --scores FILE.csv`
+struct QiniCommand: ConsoleCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qini",
+        abstract: "Judge uplift scores: Qini and uplift curves, AUC scores, uplift@k and a decile table.",
+        discussion: """
+            With a model, its held-out units (never the training units) are scored again and each treatment \
+            arm is judged against control; --split takes a smaller share of the held-out units. With \
+            --scores FILE.csv (columns outcome, treatment 0/1, and one or more score columns), each score \
+            column is judged. Scores follow scikit-uplift 0.5.1 (qini_auc_score, uplift_auc_score: normalised \
+            between random and perfect; tied scores form one point); CausalML 0.18.0's qini_score and \
+            auuc_score are given beside them. --bootstrap B adds percentile intervals for the AUC scores.
+            """)
+    @Argument(help: "The model.") var model: String?
+    @Option(help: "A CSV of scores made elsewhere.") var scores: String?
+    @Option(help: "The share of units to evaluate on, at most the model's held-out share.") var split: Double?
+    @Option(help: "Bootstrap replicates for the AUC scores' intervals.") var bootstrap: Int?
+    @Option(help: "Seed for the bootstrap.") var seed: UInt64 = 1
+    @Option(help: "Also write a self-contained HTML page with the curves to FILE.") var html: String?
+
+    func run(in context: CommandContext) throws -> CommandOutput {
+        var options = QiniReport.Options()
+        options.split = split
+        options.seed = seed
+        if let bootstrap {
+            guard bootstrap >= 10, bootstrap <= 100_000 else { throw ConsoleError("--bootstrap takes 10 to 100000 replicates") }
+            options.bootstrap = bootstrap
+        }
+        let result: QiniReport.Result
+        switch (model, scores) {
+        case let (name?, nil): result = try QiniReport.model(name, options: options, in: context.store())
+        case let (nil, path?):
+            guard split == nil else { throw ConsoleError("--split applies to a model's held-out units") }
+            result = try QiniReport.scoresFile(path, options: options)
+        default: throw ConsoleError("name a model, or give --scores FILE.csv (not both)")
+        }
+        func r(_ v: Double?) -> ConsoleValue { v.map { .double(Double(String(format: "%.6g", $0)) ?? $0) } ?? .null }
+        let table = Table(
+            columns: ["score", "units", "treated", "qini_auc_score", "uplift_auc_score", "uplift_at_10", "uplift_at_20", "uplift_at_30",
+                      "causalml_qini_score", "causalml_auuc_score"],
+            rows: result.evaluations.map { e in
+                [.string(e.name), .int(e.units), .int(e.treated), r(e.qiniAUCScore), r(e.upliftAUCScore)]
+                    + [0.1, 0.2, 0.3].map { k in r(e.upliftAt.first { $0.k == k }?.value) }
+                    + [r(e.causalmlQiniScore), r(e.causalmlAUUCScore)]
+            })
+        var text = "Qini evaluation of \(result.source)\n" + AlignedFormat().render(.table(table))
+        for e in result.evaluations {
+            if let q = e.qiniInterval, let u = e.upliftInterval {
+                text += "\(e.name): 95% bootstrap intervals (\(bootstrap ?? 0) replicates): qini_auc_score [\(fmt6(q.lower)), \(fmt6(q.upper))], "
+                    + "uplift_auc_score [\(fmt6(u.lower)), \(fmt6(u.upper))]\n"
+            }
+            if !e.binary { text += "\(e.name): the outcome is not binary, so there is no perfect curve and no normalised AUC; curves only\n" }
+        }
+        for e in result.evaluations where !e.deciles.isEmpty {
+            text += "\n\(e.name) by decile of the score (uplift_by_percentile, strategy overall):\n"
+            text += AlignedFormat().render(.table(decileTable(e.deciles)))
+        }
+        if let html {
+            var page = HTMLPage(title: "Qini: \(result.source)")
+            page.paragraph("Qini evaluation of \(result.source). Curves as scikit-uplift 0.5.1 defines them; random is the straight line to the end point.")
+            page.table(columns: table.columns, rows: table.rows.map { $0.map(\.text) })
+            for e in result.evaluations {
+                page.heading("\(e.name): Qini curve")
+                page.svg(chart(e.qini, perfect: e.perfectQini, yLabel: "incremental responders (Qini)").svg())
+                page.heading("\(e.name): uplift curve")
+                page.svg(chart(e.uplift, perfect: e.perfectUplift, yLabel: "uplift × units targeted").svg())
+            }
+            if let cost = result.costCurve {
+                page.heading("Several arms: incremental value against incremental cost (best arm per unit of cost)")
+                page.svg(LineChart(series: [.init(label: "model", x: cost.cost, y: cost.value)], xLabel: "incremental cost",
+                                   yLabel: "incremental value").svg())
+            }
+            try writePage(page, to: html)
+            text += "wrote \(html)\n"
+        }
+        return .summary(text, [
+            ("source", .string(result.source)),
+            ("scores", .array(result.evaluations.map { e in
+                var fields: [(String, ConsoleValue)] = [
+                    ("name", .string(e.name)), ("units", .int(e.units)), ("treated", .int(e.treated)),
+                    ("qini_auc_score", e.qiniAUCScore.map(ConsoleValue.double) ?? .null),
+                    ("uplift_auc_score", e.upliftAUCScore.map(ConsoleValue.double) ?? .null),
+                    ("uplift_at_k", .object(e.upliftAt.map { ("\(Int(($0.k * 100).rounded()))%", .double($0.value)) })),
+                    ("causalml_qini_score", .double(e.causalmlQiniScore)), ("causalml_auuc_score", .double(e.causalmlAUUCScore)),
+                ]
+                if let q = e.qiniInterval, let u = e.upliftInterval {
+                    fields.append(("qini_auc_score_interval", .array([.double(q.lower), .double(q.upper)])))
+                    fields.append(("uplift_auc_score_interval", .array([.double(u.lower), .double(u.upper)])))
+                }
+                fields.append(("uplift_by_percentile", .array(decileTable(e.deciles).rows.map { .object(Array(zip(decileTable(e.deciles).columns, $0))) })))
+                return .object(fields)
+            })),
+        ])
+    }
+
+    func fmt6(_ v: Double) -> String { String(format: "%.4f", v) }
+
+    func decileTable(_ rows: [ScikitUplift.PercentileRow]) -> Table {
+        func r(_ v: Double) -> ConsoleValue { v.isNaN ? .null : .double(Double(String(format: "%.6g", v)) ?? v) }
+        return Table(columns: ["percentile", "n_treatment", "n_control", "response_rate_treatment", "response_rate_control", "uplift"],
+                     rows: rows.map { [.string($0.label), .int($0.treated.size), .int($0.control.size), r($0.treated.rate), r($0.control.rate), r($0.uplift)] })
+    }
+
+    func chart(_ curve: Curve, perfect: Curve?, yLabel: String) -> LineChart {
+        var series = [LineChart.Series(label: "model", x: curve.x, y: curve.y, colour: "#1a5fb4")]
+        let end = (curve.x.last ?? 0, curve.y.last ?? 0)
+        series.append(.init(label: "random", x: [0, end.0], y: [0, end.1], style: .dashed, colour: "#8a93a3"))
+        if let perfect { series.append(.init(label: "perfect", x: perfect.x, y: perfect.y, style: .dotted, colour: "#1a7f37")) }
+        return LineChart(series: series, xLabel: "units targeted, by score", yLabel: yLabel)
+    }
+}
