@@ -64,4 +64,27 @@ final class UpliftConsoleTests: XCTestCase {
         let count = try Connection(.url(url)).query("SELECT count(*) FROM feature_sets").decodeOne(Int.self)
         XCTAssertEqual(count, 0)
     }
+
+    func testQiniInJSONAndHTML() throws {
+        let page = directory.appendingPathComponent("qini.html")
+        let script = """
+            simulate units 3000 --setup binary --name promo --seed 2
+            model train promo-t --experiment promo --outcome y --rounds 20
+            qini promo-t --bootstrap 20 --html \(page.path)
+            """
+        let run = try CausewayBinary.run(["--db", url, "--format", "json", "--on-error-stop", "-f", "-"], input: script)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let last = try XCTUnwrap(run.stdout.split(separator: "\n").last)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let scores = try XCTUnwrap((object["scores"] as? [[String: Any]])?.first)
+        for key in ["qini_auc_score", "uplift_auc_score", "uplift_at_k", "causalml_qini_score", "causalml_auuc_score",
+                    "qini_auc_score_interval", "uplift_by_percentile"] {
+            XCTAssertNotNil(scores[key], key)
+        }
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg"))
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2, "a Qini and an uplift chart")
+        let bad = try CausewayBinary.run(["--db", url, "-c", "qini"])
+        XCTAssertEqual(bad.stderr, "causeway: ERROR: name a model, or give --scores FILE.csv (not both)\n")
+    }
 }
