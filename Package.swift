@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Uplift", dependencies: ["CXGBoost", "Stats"]),
         /// Qini and uplift curves, AUC scores, uplift@k, percentile tables (scikit-uplift and CausalML definitions). Pure.
         .target(name: "Qini", dependencies: ["Stats"]),
+        /// Budget allocation: the Lagrangian decomposition with a GLPK master, greedy and exact solvers, certificates.
+        .target(name: "Allocation", dependencies: ["CGLPK"]),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
+        .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Stats"]),
         .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
