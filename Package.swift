@@ -81,7 +81,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini"],
+            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(

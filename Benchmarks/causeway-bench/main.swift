@@ -41,6 +41,13 @@ if arguments.first == "assign-memory" {
     report("user-split assign (memory, 1 core)", rows: count, seconds: time)
     exit(0)
 }
+if arguments.first == "allocate" {
+    do { try AllocateBench.run(units: Int(arguments.dropFirst().first ?? "") ?? 1_000_000) } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 if arguments.first == "qini" {
     let args = Array(arguments.dropFirst())
     guard let directory = args.first else { FileHandle.standardError.write(Data("usage: causeway-bench qini DIR [ROWS]\n".utf8)); exit(64) }

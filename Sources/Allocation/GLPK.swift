@@ -28,6 +28,10 @@ final class GLPKProblem {
         return j
     }
 
+    func setBounds(_ j: Int32, lower: Double, upper: Double) {
+        glp_set_col_bnds(handle, j, lower == upper ? GLP_FX : GLP_DB, lower, upper)
+    }
+
     /// Adds the row Σ values·x over `columns` (1-based) with the given bounds.
     func addRow(columns: [Int32], values: [Double], lower: Double? = nil, upper: Double? = nil) {
         let i = glp_add_rows(handle, 1)

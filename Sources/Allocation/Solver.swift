@@ -253,47 +253,80 @@ public enum Solver {
         let master = GLPKProblem(maximize: false)
         let theta = master.addColumn(lower: nil, upper: nil, objective: 1)
         let columns = (0..<m).map { master.addColumn(lower: 0, upper: upper[$0], objective: 0) }
+        // Start from the price that clears the global budget alone (the greedy's λ*), others at 0.
         var λ = [Double](repeating: 0, count: m)
+        if let r = rows.firstIndex(of: .budget) {
+            var single = p
+            single.segmentBudgets = []
+            single.segment = Array(repeating: -1, count: p.units)
+            single.armCaps = Array(repeating: nil, count: K)
+            λ[r] = greedy(single).certificate.multipliers[0]
+        }
+        // Trust region around the best multipliers so far (a box, so the master stays an LP).
+        var radius = upper.map { max($0 / 4, 1e-9) }
         var bestDual = Double.infinity, bestλ = λ
         var bestChoice = [Int32](repeating: -1, count: p.units), bestPrimal = 0.0
-        var lowerBound = -Double.infinity
-        var iterations = 0
+        var iterations = 0, sinceRounding = 0
         func value(_ choice: [Int32]) -> Double {
             var v = 0.0
             for i in 0..<p.units where choice[i] >= 0 { v += p.value[i * K + Int(choice[i])] }
             return v
         }
+        func round(_ multipliers: [Double]) {
+            let choice = primal(p, rows: rows, multipliers: multipliers)
+            let v = value(choice)
+            if v > bestPrimal { bestPrimal = v; bestChoice = choice }
+            sinceRounding = 0
+        }
+        var predicted = Double.infinity
+        var convergedAt: Int? = nil
         while iterations < options.maximumIterations {
             iterations += 1
+            sinceRounding += 1
             let (L, g, _) = lagrangian(p, rows: rows, multipliers: λ)
             if L < bestDual {
+                // A serious step when the decrease is a good share of what the model predicted.
+                let serious = bestDual == .infinity || bestDual - L >= 0.1 * (bestDual - predicted)
+                if serious {
+                    let onEdge = (0..<m).contains { abs(λ[$0] - bestλ[$0]) >= 0.99 * radius[$0] }
+                    if onEdge { radius = radius.enumerated().map { min($1 * 2, max(upper[$0], 1e-9)) } }
+                }
                 bestDual = L
                 bestλ = λ
-                let gapToMaster = (bestDual - lowerBound) / max(abs(bestDual), 1e-12)
-                // Rounding costs an O(n log n) pass: do it when the bounds are close, or now and then.
-                if gapToMaster < 100 * options.tolerance || iterations % 10 == 1 {
-                    let choice = primal(p, rows: rows, multipliers: λ)
-                    let v = value(choice)
-                    if v > bestPrimal { bestPrimal = v; bestChoice = choice }
-                }
+                if sinceRounding >= 5 || iterations == 1 { round(λ) }
+            } else {
+                radius = radius.map { $0 * 0.7 }
             }
             if (bestDual - bestPrimal) / max(abs(bestDual), 1e-12) <= options.tolerance { break }
-            // The cut θ ≥ L + g·(λ' − λ).
+            // The cut θ ≥ L + g·(λ' − λ), then the master in the box around the best multipliers.
             master.addRow(columns: [theta] + columns, values: [1] + g.map { -$0 },
                           lower: L - zip(g, λ).reduce(0) { $0 + $1.0 * $1.1 })
-            lowerBound = try master.simplex()
-            let next = columns.map { master.column($0) }
-            if (bestDual - lowerBound) / max(abs(bestDual), 1e-12) <= 1e-9 || next == λ {
-                // The master has nothing more to say: round at the best multipliers and stop.
-                let choice = primal(p, rows: rows, multipliers: bestλ)
-                let v = value(choice)
-                if v > bestPrimal { bestPrimal = v; bestChoice = choice }
-                break
+            for r in 0..<m {
+                glpSetBounds(master, columns[r], lower: max(0, bestλ[r] - radius[r]), upper: min(upper[r], bestλ[r] + radius[r]))
             }
+            predicted = try master.simplex()
+            let next = columns.map { master.column($0) }
+            if (bestDual - predicted) / max(abs(bestDual), 1e-12) <= options.tolerance / 10 {
+                // The cutting-plane model, which never overestimates L, sees less than tolerance/10 of
+                // decrease anywhere in a box around the best multipliers; L being convex, they are that
+                // close to a global minimiser. Round there; if that allocation is not yet good enough,
+                // keep stepping (the multipliers near the optimum differ in how well they round) and
+                // round at each, for a few more iterations.
+                round(bestλ)
+                if (bestDual - bestPrimal) / max(abs(bestDual), 1e-12) <= options.tolerance { break }
+                if let at = convergedAt, iterations - at >= 25 { break }
+                if convergedAt == nil { convergedAt = iterations }
+            }
+            if convergedAt != nil { round(next) }
             λ = next
         }
+        if sinceRounding > 0 { round(bestλ) }
         return Allocation(choice: bestChoice, certificate: Certificate(
-            method: "Lagrangian dual by Kelley's cutting planes, GLPK master LP over \(m) multipliers",
+            method: "Lagrangian dual by trust-region cutting planes, GLPK master LP over \(m) multipliers",
             primal: bestPrimal, lpOptimum: nil, dualBound: bestDual, iterations: iterations, seconds: 0, multipliers: bestλ))
     }
+}
+
+func glpSetBounds(_ problem: GLPKProblem, _ column: Int32, lower: Double, upper: Double) {
+    problem.setBounds(column, lower: lower, upper: max(lower, upper))
 }
