@@ -25,6 +25,23 @@ enum AllocateBench {
                                      armCaps: [Double(n) * 0.2, Double(n) * 0.15, Double(n) * 0.1, Double(n) * 0.05])
     }
 
+    /// GLPK's dual simplex on the full LP (one budget), the yardstick ARCHITECTURE.md cites, beside the greedy.
+    static func yardstick(units n: Int, directory: String?, glpk: Bool) throws {
+        let p = try problem(units: n, constrained: false)
+        if let directory {
+            func write(_ values: [Double], _ name: String) throws {
+                try values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name)) }
+            }
+            try write(p.value, "value.f64"); try write(p.cost, "cost.f64"); try write([p.budget!], "budget.f64")
+        }
+        let greedy = try Solver.solve(p)
+        report(String(format: "greedy over convex hulls, one budget: %.6f", greedy.certificate.lpOptimum ?? .nan), rows: n, seconds: greedy.certificate.seconds)
+        guard glpk else { return }
+        var lp = 0.0
+        let time = try seconds { lp = try ExactSolver.lpOptimum(p, limit: .max) }
+        report(String(format: "GLPK dual simplex, full LP, one budget: %.6f", lp), rows: n, seconds: time)
+    }
+
     static func run(units n: Int) throws {
         for constrained in [false, true] {
             let p = try problem(units: n, constrained: constrained)

@@ -41,6 +41,17 @@ if arguments.first == "assign-memory" {
     report("user-split assign (memory, 1 core)", rows: count, seconds: time)
     exit(0)
 }
+if arguments.first == "allocate-glpk" {
+    let args = Array(arguments.dropFirst())
+    do {
+        try AllocateBench.yardstick(units: Int(args.first ?? "") ?? 100_000, directory: args.count > 1 ? args[1] : nil,
+                                    glpk: !(args.count > 2 && args[2] == "no-glpk"))
+    } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 if arguments.first == "allocate" {
     do { try AllocateBench.run(units: Int(arguments.dropFirst().first ?? "") ?? 1_000_000) } catch {
         FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))

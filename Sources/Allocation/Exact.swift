@@ -5,7 +5,7 @@ import Dispatch
 public enum ExactSolver {
     public static let maximumOptions = 20_000
 
-    static func build(_ p: AllocationProblem, integer: Bool) throws(AllocationError) -> (GLPKProblem, [(unit: Int, arm: Int, column: Int32)]) {
+    static func build(_ p: AllocationProblem, integer: Bool, limit: Int = maximumOptions) throws(AllocationError) -> (GLPKProblem, [(unit: Int, arm: Int, column: Int32)]) {
         let K = p.arms
         var options: [(unit: Int, arm: Int, column: Int32)] = []
         let lp = GLPKProblem(maximize: true)
@@ -14,7 +14,7 @@ public enum ExactSolver {
                 options.append((i, k, lp.addColumn(lower: 0, upper: 1, objective: p.value[i * K + k], binary: integer)))
             }
         }
-        guard options.count <= maximumOptions else {
+        guard options.count <= limit else {
             throw AllocationError("--exact handles up to \(maximumOptions) unit-arm options; this policy has \(options.count)")
         }
         var byUnit = [[Int32]](repeating: [], count: p.units)
@@ -31,10 +31,11 @@ public enum ExactSolver {
         return (lp, options)
     }
 
-    /// The LP relaxation's optimum.
-    public static func lpOptimum(_ p: AllocationProblem) throws(AllocationError) -> Double {
+    /// The LP relaxation's optimum (GLPK's dual simplex on the full LP). `limit` caps the number of
+    /// options; the benchmark lifts it to time GLPK on the naive formulation.
+    public static func lpOptimum(_ p: AllocationProblem, limit: Int = maximumOptions) throws(AllocationError) -> Double {
         guard p.units > 0 else { return 0 }
-        let (lp, options) = try build(p, integer: false)
+        let (lp, options) = try build(p, integer: false, limit: limit)
         return options.isEmpty ? 0 : try lp.simplex()
     }
 

@@ -51,6 +51,7 @@ final class GLPKProblem {
         glp_init_smcp(&parm)
         parm.msg_lev = GLP_MSG_OFF
         parm.meth = GLP_DUALP
+        parm.r_test = GLP_RT_FLIP
         let code = glp_simplex(handle, &parm)
         guard code == 0 else { throw AllocationError("GLPK's simplex failed (code \(code))") }
         let status = glp_get_status(handle)
