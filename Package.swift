@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: - Public API
@@ -37,7 +38,8 @@ let package = Package(
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit")],
             plugins: ["EmbedSchema"]
         ),
         /// The admin console: reader, grammar, commands and output formats.

@@ -51,7 +51,8 @@ struct ConsoleRoot: ParsableCommand {
         commandName: "causeway",
         abstract: "Causeway: experiments, uplift and budget allocation over one PostgreSQL store.",
         subcommands: [DatabaseCommands.self, ExperimentCommands.self, AssignCommand.self, HoldoutCommands.self, ImportCommands.self,
-                      MetricCommands.self, ReportCommands.self, SimulateCommands.self, ModelCommands.self, QiniCommand.self]
+                      MetricCommands.self, ReportCommands.self, SimulateCommands.self, ModelCommands.self, QiniCommand.self,
+                      PolicyCommands.self]
     )
 
     /// Every leaf command with its words, such as (["db", "migrate"], DatabaseCommands.Migrate.self).
