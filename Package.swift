@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "_TestSupport",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "Stats"],
             path: "Tests/_TestSupport"
         ),
 

@@ -41,41 +41,32 @@ if arguments.first == "assign-memory" {
     report("user-split assign (memory, 1 core)", rows: count, seconds: time)
     exit(0)
 }
-if arguments.first == "allocate-glpk" {
+/// Runs a mode that needs no database, exiting 1 with the error on one line, or 64 without its directory.
+func offline(_ usage: String, needsDirectory: Bool = false, _ body: ([String]) throws -> Void) -> Never {
     let args = Array(arguments.dropFirst())
-    do {
-        try AllocateBench.yardstick(units: Int(args.first ?? "") ?? 100_000, directory: args.count > 1 ? args[1] : nil,
+    if needsDirectory, args.isEmpty { FileHandle.standardError.write(Data("usage: causeway-bench \(usage)\n".utf8)); exit(64) }
+    do { try body(args) } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+func number(_ args: [String], _ index: Int, _ fallback: Int) -> Int { args.count > index ? Int(args[index]) ?? fallback : fallback }
+
+switch arguments.first {
+case "allocate-glpk":
+    offline("allocate-glpk [UNITS [DIR [no-glpk]]]") { args in
+        try AllocateBench.yardstick(units: number(args, 0, 100_000), directory: args.count > 1 ? args[1] : nil,
                                     glpk: !(args.count > 2 && args[2] == "no-glpk"))
-    } catch {
-        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
-        exit(1)
     }
-    exit(0)
-}
-if arguments.first == "allocate" {
-    do { try AllocateBench.run(units: Int(arguments.dropFirst().first ?? "") ?? 1_000_000) } catch {
-        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
-}
-if arguments.first == "qini" {
-    let args = Array(arguments.dropFirst())
-    guard let directory = args.first else { FileHandle.standardError.write(Data("usage: causeway-bench qini DIR [ROWS]\n".utf8)); exit(64) }
-    do { try QiniBench.run(directory: directory, rows: args.count > 1 ? Int(args[1]) ?? 10_000_000 : 10_000_000) } catch {
-        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
-}
-if arguments.first == "uplift-fit" {
-    let args = Array(arguments.dropFirst())
-    guard let directory = args.first else { FileHandle.standardError.write(Data("usage: causeway-bench uplift-fit DIR [UNITS]\n".utf8)); exit(64) }
-    do { try UpliftBench.fit(directory: directory, units: args.count > 1 ? Int(args[1]) ?? 1_000_000 : 1_000_000) } catch {
-        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
+case "allocate":
+    offline("allocate [UNITS]") { args in try AllocateBench.run(units: number(args, 0, 1_000_000)) }
+case "qini":
+    offline("qini DIR [ROWS]", needsDirectory: true) { args in try QiniBench.run(directory: args[0], rows: number(args, 1, 10_000_000)) }
+case "uplift-fit":
+    offline("uplift-fit DIR [UNITS]", needsDirectory: true) { args in try UpliftBench.fit(directory: args[0], units: number(args, 1, 1_000_000)) }
+default:
+    break
 }
 guard let mode = arguments.first, let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
     FileHandle.standardError.write(Data("usage: DATABASE_URL=… causeway-bench copy-in ROWS | copy-out\n".utf8))
