@@ -72,6 +72,18 @@ public struct AllocationProblem: Sendable {
         }
     }
 
+    /// Total value of a choice per unit (−1: nothing) and what it uses of each row, in `rows` order.
+    public func totals(_ choice: [Int32]) -> (value: Double, used: [Double]) {
+        let rows = self.rows
+        var total = 0.0, used = [Double](repeating: 0, count: rows.count)
+        for i in 0..<units where choice[i] >= 0 {
+            let k = Int(choice[i])
+            total += value[i * arms + k]
+            for (r, row) in rows.enumerated() { used[r] += use(row, unit: i, arm: k) }
+        }
+        return (total, used)
+    }
+
     /// What option (i, k) uses of a row.
     @inline(__always)
     public func use(_ row: Row, unit i: Int, arm k: Int) -> Double {
@@ -89,16 +101,7 @@ public struct Allocation: Sendable {
     public var certificate: Certificate
 
     /// Total value and, per row, what the allocation uses.
-    public func totals(_ p: AllocationProblem) -> (value: Double, used: [Double]) {
-        let rows = p.rows
-        var value = 0.0, used = [Double](repeating: 0, count: rows.count)
-        for i in 0..<p.units where choice[i] >= 0 {
-            let k = Int(choice[i])
-            value += p.value[i * p.arms + k]
-            for (r, row) in rows.enumerated() { used[r] += p.use(row, unit: i, arm: k) }
-        }
-        return (value, used)
-    }
+    public func totals(_ p: AllocationProblem) -> (value: Double, used: [Double]) { p.totals(choice) }
 }
 
 /// The run's certificate: the integral allocation's value, a bound no allocation (not even a

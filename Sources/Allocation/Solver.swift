@@ -8,10 +8,13 @@ import Foundation
 ///   all hull steps by efficiency give the exact LP optimum (one unit at most fractional); dropping
 ///   the fractional step and filling what budget is left gives the integral allocation.
 /// - Several rows: the Lagrangian dual L(λ) = λ·b + Σᵢ max(0, maxₖ vᵢₖ − λ·aᵢₖ) is minimised by
-///   Kelley's cutting-plane method, GLPK solving the master LP over λ in a box that contains a
-///   minimiser; at each λ the units are evaluated independently. A feasible integral allocation is
-///   built from the multipliers (units by reduced value, each taking its best option that still
-///   fits every row), and the loop stops when its value is within `tolerance` of the best dual bound.
+///   cutting planes stabilised by a trust region (a box around the best multipliers, so GLPK's
+///   master stays an LP), started at the price that clears the global budget alone; at each λ the
+///   units are evaluated independently. A feasible integral allocation is built from multipliers
+///   (units by reduced value, each taking its best option that still fits every row, then a fill
+///   of what is left), and the loop stops when its value is within `tolerance` of the best dual
+///   bound, or when the model sees less than tolerance/10 of decrease left and rounding at the
+///   multipliers nearby has been tried for 25 more iterations.
 public enum Solver {
     public struct Options: Sendable {
         public var tolerance = 1e-4
@@ -123,13 +126,12 @@ public enum Solver {
         // Steps of one unit have strictly decreasing efficiency, so a stable order by efficiency takes them in turn.
         steps.sort { $0.efficiency != $1.efficiency ? $0.efficiency > $1.efficiency : ($0.unit != $1.unit ? $0.unit < $1.unit : $0.cost < $1.cost) }
         var choice = [Int32](repeating: -1, count: p.units)
-        var remaining = budget, lp = 0.0, integral = 0.0, λ = 0.0
+        var remaining = budget, lp = 0.0, λ = 0.0
         var stopped = false
         for step in steps {
             if step.cost <= remaining {
                 remaining -= step.cost
                 lp += step.value
-                integral += step.value
                 choice[Int(step.unit)] = step.arm
             } else {
                 lp += step.value * remaining / step.cost
@@ -142,8 +144,7 @@ public enum Solver {
         // Fill: with what is left, the best affordable upgrade per unit, largest gain first.
         fill(p, choice: &choice, rows: [.budget])
         let (dual, _, _) = lagrangian(p, rows: [.budget], multipliers: [λ])
-        let primal = Allocation(choice: choice, certificate: .init(method: "", primal: 0, lpOptimum: nil, dualBound: 0, iterations: 0, seconds: 0, multipliers: [])).totals(p).value
-        _ = integral
+        let primal = p.totals(choice).value
         return Allocation(choice: choice, certificate: Certificate(method: "greedy over convex hulls (exact LP, one budget row)",
                                                                    primal: primal, lpOptimum: lp, dualBound: max(dual, lp), iterations: 1,
                                                                    seconds: 0, multipliers: [λ]))
@@ -153,9 +154,7 @@ public enum Solver {
 
     /// Capacity left on each row by `choice`.
     static func remaining(_ p: AllocationProblem, rows: [AllocationProblem.Row], choice: [Int32]) -> [Double] {
-        let used = Allocation(choice: choice, certificate: .init(method: "", primal: 0, lpOptimum: nil, dualBound: 0, iterations: 0, seconds: 0,
-                                                                 multipliers: [])).totals(p).used
-        return zip(rows, used).map { p.limit($0.0) - $0.1 }
+        zip(rows, p.totals(choice).used).map { p.limit($0.0) - $0.1 }
     }
 
     /// Upgrades units while capacity lasts: each unit's best value gain that fits every row, largest first.
@@ -302,7 +301,8 @@ public enum Solver {
             master.addRow(columns: [theta] + columns, values: [1] + g.map { -$0 },
                           lower: L - zip(g, λ).reduce(0) { $0 + $1.0 * $1.1 })
             for r in 0..<m {
-                glpSetBounds(master, columns[r], lower: max(0, bestλ[r] - radius[r]), upper: min(upper[r], bestλ[r] + radius[r]))
+                let low = max(0, bestλ[r] - radius[r])
+                master.setBounds(columns[r], lower: low, upper: max(low, min(upper[r], bestλ[r] + radius[r])))
             }
             predicted = try master.simplex()
             let next = columns.map { master.column($0) }
@@ -327,6 +327,4 @@ public enum Solver {
     }
 }
 
-func glpSetBounds(_ problem: GLPKProblem, _ column: Int32, lower: Double, upper: Double) {
-    problem.setBounds(column, lower: lower, upper: max(lower, upper))
-}
+
