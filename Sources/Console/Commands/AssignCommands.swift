@@ -122,7 +122,7 @@ struct HoldoutCommands: ParsableCommand {
 /// `import clusters FILE.csv [--mapping NAME]`
 struct ImportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self, ImportFeatures.self])
+        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self, ImportFeatures.self, Units.self])
 
     struct Outcomes: ConsoleCommand {
         static let configuration = CommandConfiguration(
@@ -141,6 +141,20 @@ struct ImportCommands: ParsableCommand {
             let r = try Metrics.importOutcomes(path: file, metric: metric, kind: parsed, in: context.store())
             return .summary("imported \(r.rows) rows for \(r.units) units into metric \(r.metric)\(r.created ? " (new)" : "")",
                             [("metric", .string(r.metric)), ("rows", .int(r.rows)), ("units", .int(r.units)), ("created", .bool(r.created))])
+        }
+    }
+
+    struct Units: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load unit attributes (header unit,attr1,…), merged into what units already carry.",
+            discussion: "Allocation policies segment units by an attribute (say country). An empty field leaves that attribute as it was.")
+        @Argument(help: "The CSV file.") var file: String
+        @Option(help: "The unit type for new units.") var unitType: String = "user"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let r = try UnitImport.run(path: file, unitType: unitType, in: context.store())
+            return .summary("imported \(r.units) units with attributes \(r.attributes.joined(separator: ","))",
+                            [("units", .int(r.units)), ("attributes", .array(r.attributes.map(ConsoleValue.string)))])
         }
     }
 
