@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Reports", "Stats", "Uplift", "Qini", "CLineEdit",
+                "Platform", "Reports", "Stats", "Uplift", "Qini", "Allocation", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
