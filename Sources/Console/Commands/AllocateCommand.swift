@@ -12,7 +12,7 @@ struct AllocateCommand: ConsoleCommand {
             holdout, listed units and (unless the policy says otherwise) units with negative uplift for every arm get \
             nothing. One budget: the exact LP optimum by a greedy pass over each unit's convex hull, rounded without \
             exceeding it; more rows: cutting planes on the Lagrangian dual with a GLPK master. --exact solves the whole \
-            problem in GLPK (small instances). This version runs with --dry-run only: storing runs comes next.
+            problem in GLPK (small instances). The run (certificate and every decision) is stored in one             transaction under a run id; --dry-run writes nothing.
             """)
     @Argument(help: "The policy file.") var policy: String
     @Option(help: "A model whose scores to use.") var model: String?
@@ -21,13 +21,12 @@ struct AllocateCommand: ConsoleCommand {
     @Flag(help: "Solve and report without writing anything.") var dryRun = false
 
     func run(in context: CommandContext) throws -> CommandOutput {
-        guard dryRun else { throw ConsoleError("allocate stores nothing yet: run it with --dry-run") }
         let p = try Policy.load(path: policy)
         let store = try context.store()
-        let s: AllocationRun.Scores
+        let s: AllocationRun.Scores, source: String
         switch (model, scores) {
-        case let (name?, nil): s = try AllocationRun.scores(model: name, on: store.connection)
-        case let (nil, path?): s = try AllocationRun.scores(csv: path)
+        case let (name?, nil): (s, source) = (try AllocationRun.scores(model: name, on: store.connection), "model \(name)")
+        case let (nil, path?): (s, source) = (try AllocationRun.scores(csv: path), path)
         default: throw ConsoleError("give --model NAME or --scores FILE.csv (one of them)")
         }
         let plan = try AllocationRun.plan(p, scores: s, on: store.connection)
@@ -46,18 +45,42 @@ struct AllocateCommand: ConsoleCommand {
             [.string(p.arms[k].name), .int(count[k]), r(spend[k]), r(value[k])]
         })
         let totalSpend = spend.reduce(0, +)
-        var text = "dry run of policy \(p.name) on \(problem.units) units: \(c.method)\n"
+        var stored: AllocationRun.StoredRun? = nil
+        if !dryRun { stored = try AllocationRun.store(plan, a, source: source, in: store) }
+        var text = (stored.map { "allocation run \($0.id)" } ?? "dry run") + " of policy \(p.name) on \(problem.units) units: \(c.method)\n"
         text += "value \(fmt(c.primal)), bound \(fmt(c.dualBound)), gap \(String(format: "%.2e", c.gap)), \(c.iterations) iterations, "
             + "\(String(format: "%.2f", c.seconds)) s; spend \(fmt(totalSpend)) of \(fmt(p.budget))\n"
         text += "excluded: \(plan.heldOut) in the universal holdout, \(plan.sleepingDogs) sleeping dogs, \(plan.listed) listed; "
             + "\(plan.belowROI) options below the minimum ROI\n"
         text += AlignedFormat().render(.table(table))
         return .summary(text, [
-            ("policy", .string(p.name)), ("method", .string(c.method)), ("units", .int(problem.units)),
+            ("run", stored.map { .int(Int($0.id)) } ?? .null), ("policy", .string(p.name)), ("method", .string(c.method)), ("units", .int(problem.units)),
             ("value", .double(c.primal)), ("lp_bound", .double(c.dualBound)), ("gap", .double(c.gap)), ("spend", .double(totalSpend)),
             ("iterations", .int(c.iterations)), ("seconds", .double(c.seconds)), ("multipliers", .array(c.multipliers.map(ConsoleValue.double))),
             ("arms", .array(table.rows.map { .object(Array(zip(table.columns, $0))) })),
             ("excluded", .object([("holdout", .int(plan.heldOut)), ("sleeping_dogs", .int(plan.sleepingDogs)), ("listed", .int(plan.listed))])),
         ])
+    }
+}
+
+/// `allocation show RUN`
+struct AllocationCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "allocation", abstract: "Stored allocation runs.", subcommands: [Show.self])
+
+    struct Show: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "A stored run: its certificate and spend per arm.")
+        @Argument(help: "The run id.") var run: Int64
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let r = try AllocationRun.show(run, in: context.store())
+            let table = Table(columns: ["arm", "units", "spend", "value"], rows: r.arms.map { [.string($0.arm), .int($0.units), .double($0.spend), .double($0.value)] })
+            let text = "allocation run \(r.id): policy \(r.policy) on \(r.source), \(r.units) units, \(r.treated) treated\n"
+                + "value \(fmt(r.value)), bound \(fmt(r.lpBound)), gap \(String(format: "%.2e", r.gap)), spend \(fmt(r.spend)); \(r.certificate.method)\n"
+                + AlignedFormat().render(.table(table))
+            return .summary(text, [("run", .int(Int(r.id))), ("policy", .string(r.policy)), ("source", .string(r.source)), ("units", .int(r.units)),
+                                   ("treated", .int(r.treated)), ("spend", .double(r.spend)), ("value", .double(r.value)),
+                                   ("lp_bound", .double(r.lpBound)), ("gap", .double(r.gap)),
+                                   ("arms", .array(table.rows.map { .object(Array(zip(table.columns, $0))) }))])
+        }
     }
 }

@@ -138,3 +138,61 @@ public enum AllocationRun {
         }
     }
 }
+
+extension AllocationRun {
+    public struct StoredRun: Sendable {
+        public let id: Int64
+        public let policy: String
+        public let source: String
+        public let units: Int
+        public let treated: Int
+        public let spend: Double
+        public let value: Double
+        public let lpBound: Double
+        public let gap: Double
+        public let certificate: Certificate
+        public let arms: [(arm: String, units: Int, spend: Double, value: Double)]
+    }
+
+    /// Stores a solved plan in one transaction. Another `allocate` of the same policy running at the
+    /// same time holds the policy's advisory lock: this one fails clearly instead of waiting.
+    public static func store(_ plan: Plan, _ allocation: Allocation, source: String, in store: Store) throws -> StoredRun {
+        try store.connection.transaction { c in
+            let locked = try c.query("SELECT pg_try_advisory_xact_lock(hashtext(\("allocate:" + plan.policy.name)))").decodeOne(Bool.self)
+            guard locked else { throw PlatformError("another allocation of policy \(plan.policy.name) is being written; try again when it ends") }
+            let p = plan.problem, cert = allocation.certificate
+            let (value, _) = p.totals(allocation.choice)
+            var spend = 0.0, treated = 0
+            for i in 0..<p.units where allocation.choice[i] >= 0 { spend += p.cost[i * p.arms + Int(allocation.choice[i])]; treated += 1 }
+            let json = String(decoding: try JSONEncoder().encode(cert), as: UTF8.self)
+            let id = try c.query("""
+                INSERT INTO allocation_runs (policy, source, units, treated, spend, value, lp_bound, gap, certificate)
+                VALUES (\(plan.policy.name), \(source), \(p.units), \(treated), \(spend), \(value), \(cert.dualBound), \(cert.gap), \(json)::jsonb)
+                RETURNING id
+                """).decodeOne(Int64.self)
+            _ = try c.copyIn("COPY allocations (unit, run_id, arm, cost, value) FROM STDIN") { writer in
+                for i in 0..<p.units where allocation.choice[i] >= 0 {
+                    let k = Int(allocation.choice[i])
+                    try writer.writeRow(plan.units[i], id, plan.policy.arms[k].name, p.cost[i * p.arms + k], p.value[i * p.arms + k])
+                }
+            }
+            try c.execute("ANALYZE allocations")
+            return try show(id, on: c)
+        }
+    }
+
+    public static func show(_ id: Int64, in store: Store) throws -> StoredRun { try show(id, on: store.connection) }
+
+    static func show(_ id: Int64, on c: Connection) throws -> StoredRun {
+        let rows = try c.query("""
+            SELECT policy, source, units, treated, spend, value, lp_bound, gap, certificate::text FROM allocation_runs WHERE id = \(id)
+            """).decode((String, String, Int, Int, Double, Double, Double, Double, String).self)
+        guard let r = rows.first else { throw PlatformError("allocation run \(id) does not exist") }
+        let certificate = try JSONDecoder().decode(Certificate.self, from: Data(r.8.utf8))
+        let arms = try c.query("""
+            SELECT arm, count(*)::int, sum(cost), sum(value) FROM allocations WHERE run_id = \(id) GROUP BY arm ORDER BY arm
+            """).decode((String, Int, Double, Double).self).map { (arm: $0.0, units: $0.1, spend: $0.2, value: $0.3) }
+        return StoredRun(id: id, policy: r.0, source: r.1, units: r.2, treated: r.3, spend: r.4, value: r.5, lpBound: r.6, gap: r.7,
+                         certificate: certificate, arms: arms)
+    }
+}

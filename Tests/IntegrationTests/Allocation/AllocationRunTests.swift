@@ -92,4 +92,27 @@ final class AllocationRunTests: ExperimentTestCase {
             XCTAssertEqual("\($0)", "\(negative):2: field \"cost\" is \"-1\"; costs must be numbers at least 0")
         }
     }
+
+    func testRunsAreStoredWholeAndConcurrentRunsFailClearly() throws {
+        let p = try policy()
+        let plan = try AllocationRun.plan(p, scores: try AllocationRun.scores(csv: try scoresFile(units: 100, seed: 4)), on: store.connection)
+        let a = try AllocationRun.solve(plan, exact: false)
+        let run = try AllocationRun.store(plan, a, source: "test", in: store)
+        XCTAssertEqual(run.treated, a.choice.filter { $0 >= 0 }.count)
+        XCTAssertEqual(try count("SELECT count(*) FROM allocations WHERE run_id = \(run.id)"), run.treated)
+        XCTAssertEqual(run.value, a.certificate.primal, accuracy: 1e-9)
+        XCTAssertEqual(run.arms.reduce(0) { $0 + $1.spend }, run.spend, accuracy: 1e-9)
+        XCTAssertEqual(try AllocationRun.show(run.id, in: store).gap, a.certificate.gap, accuracy: 1e-12)
+
+        // Another writer of the same policy holds the lock: this run fails and writes nothing.
+        let other = try Connection(.url(try TestDatabase.replacingDatabase(in: TestDatabase.url(), with: database)))
+        try other.execute("BEGIN")
+        try other.execute("SELECT pg_advisory_xact_lock(hashtext('allocate:p'))")
+        XCTAssertThrowsError(try AllocationRun.store(plan, a, source: "test", in: store)) { error in
+            XCTAssertEqual("\(error)", "another allocation of policy p is being written; try again when it ends")
+        }
+        try other.execute("ROLLBACK")
+        XCTAssertEqual(try count("SELECT count(*) FROM allocation_runs"), 1)
+        XCTAssertThrowsError(try AllocationRun.show(99, in: store)) { XCTAssertEqual("\($0)", "allocation run 99 does not exist") }
+    }
 }
