@@ -16,7 +16,7 @@ public enum Bootstrap {
         var g = SplitMix64(seed: seed)
         let n = s.outcome.count
         // A resample is a multiplicity per unit; the ranking is computed once and walked with weights.
-        let rankings = ScikitUplift.Rankings(s)
+        let order = Ranking.descending(s.score)
         var qini: [Double] = [], uplift: [Double] = []
         var weights = [Double](repeating: 0, count: n)
         var attempts = 0
@@ -31,7 +31,7 @@ public enum Bootstrap {
                 if s.treated[j] { treatedDrawn += 1 }
             }
             guard treatedDrawn > 0, treatedDrawn < Double(n) else { continue }
-            let scores = ScikitUplift.weightedAUCScores(s, rankings: rankings, weights: weights)
+            let scores = ScikitUplift.weightedAUCScores(s, order: order, weights: weights)
             guard scores.qini.isFinite, scores.uplift.isFinite else { continue }
             qini.append(scores.qini)
             uplift.append(scores.uplift)

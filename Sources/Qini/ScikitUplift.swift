@@ -160,17 +160,6 @@ public enum ScikitUplift {
     public static func qiniCurve(_ s: UpliftSample) -> Curve { curves(s).qini }
     public static func upliftCurve(_ s: UpliftSample) -> Curve { curves(s).uplift }
 
-    /// Rows ordered by a score taking a few integer values, highest first (a counting sort).
-    static func grouped(_ values: [Int]) -> (order: [Int32], score: [Double]) {
-        let top = values.max() ?? 0, bottom = values.min() ?? 0
-        var start = [Int](repeating: 0, count: top - bottom + 2)
-        for v in values { start[top - v + 1] += 1 }
-        for k in 1..<start.count { start[k] += start[k - 1] }
-        var order = [Int32](repeating: 0, count: values.count)
-        for (i, v) in values.enumerated() { order[start[top - v]] = Int32(i); start[top - v] += 1 }
-        return (order, values.map(Double.init))
-    }
-
     /// The best achievable Qini curve: `qini_curve(y, y·t − y·(1 − t), t)`; without negative effects,
     /// the straight rise to the overall incremental count and flat after it.
     public static func perfectQiniCurve(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> Curve {
@@ -208,34 +197,12 @@ public enum ScikitUplift {
         return cells.curve(groups, qini: false)
     }
 
-    /// Rankings for scoring many reweightings of one sample (the bootstrap): the model's, the
-    /// perfect Qini curve's, and the perfect uplift curve's for either choice of its summand.
-    struct Rankings {
-        let model: [Int32]
-        let perfectQini: (order: [Int32], score: [Double])
-        let perfectUpliftByOutcome: (order: [Int32], score: [Double])
-        let perfectUpliftByTreatment: (order: [Int32], score: [Double])
-
-        init(_ s: UpliftSample) {
-            model = Ranking.descending(s.score)
-            perfectQini = ScikitUplift.grouped(zip(s.outcome, s.treated).map { y, t in Int(y) * (t ? 1 : -1) })
-            perfectUpliftByOutcome = ScikitUplift.grouped(zip(s.outcome, s.treated).map { y, t in 2 * ((y == 1) == t ? 1 : 0) + Int(y) })
-            perfectUpliftByTreatment = ScikitUplift.grouped(zip(s.outcome, s.treated).map { y, t in 2 * ((y == 1) == t ? 1 : 0) + (t ? 1 : 0) })
-        }
-    }
-
-    /// Both AUC scores with each row counted `weights[i]` times.
-    static func weightedAUCScores(_ s: UpliftSample, rankings r: Rankings, weights: [Double]) -> (qini: Double, uplift: Double) {
-        let c = curves(outcome: s.outcome, treated: s.treated, order: r.model, score: s.score, weights: weights)
-        let pq = curves(outcome: s.outcome, treated: s.treated, order: r.perfectQini.order, score: r.perfectQini.score, weights: weights).qini
-        var controlResponders = 0.0, treatedNonResponders = 0.0
-        for i in s.outcome.indices where weights[i] > 0 {
-            if s.outcome[i] == 1, !s.treated[i] { controlResponders += weights[i] }
-            if s.outcome[i] == 0, s.treated[i] { treatedNonResponders += weights[i] }
-        }
-        let u = controlResponders > treatedNonResponders ? r.perfectUpliftByOutcome : r.perfectUpliftByTreatment
-        let pu = curves(outcome: s.outcome, treated: s.treated, order: u.order, score: u.score, weights: weights).uplift
-        return (normalised(c.qini, perfect: pq), normalised(c.uplift, perfect: pu))
+    /// Both AUC scores with each row counted `weights[i]` times (a bootstrap resample), along the
+    /// model's ranking computed once; the perfect curves come from the weighted cell counts.
+    static func weightedAUCScores(_ s: UpliftSample, order: [Int32], weights: [Double]) -> (qini: Double, uplift: Double) {
+        let c = curves(outcome: s.outcome, treated: s.treated, order: order, score: s.score, weights: weights)
+        return (normalised(c.qini, perfect: perfectQini(s, negativeEffect: true, weights: weights)),
+                normalised(c.uplift, perfect: perfectUplift(s, weights: weights)))
     }
 
     // MARK: Scores

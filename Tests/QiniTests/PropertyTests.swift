@@ -97,7 +97,7 @@ final class PropertyTests: XCTestCase {
         for _ in 0..<3_000 { let j = Int(g.next() % 3_000); weights[j] += 1; rows.append(j) }
         let explicit = try UpliftSample(outcome: rows.map { s.outcome[$0] }, treated: rows.map { s.treated[$0] }, score: rows.map { s.score[$0] })
         let direct = try ScikitUplift.aucScores(explicit)
-        let weighted = ScikitUplift.weightedAUCScores(s, rankings: .init(s), weights: weights)
+        let weighted = ScikitUplift.weightedAUCScores(s, order: Ranking.descending(s.score), weights: weights)
         XCTAssertEqual(weighted.qini, direct.qini, accuracy: 1e-9)
         XCTAssertEqual(weighted.uplift, direct.uplift, accuracy: 1e-9)
     }
