@@ -40,9 +40,8 @@ struct AllocateCommand: ConsoleCommand {
             spend[k] += problem.cost[i * problem.arms + k]
             value[k] += problem.value[i * problem.arms + k]
         }
-        func r(_ v: Double) -> ConsoleValue { .double(Double(String(format: "%.6g", v)) ?? v) }
         let table = Table(columns: ["arm", "units", "spend", "value"], rows: p.arms.indices.map { k in
-            [.string(p.arms[k].name), .int(count[k]), r(spend[k]), r(value[k])]
+            [.string(p.arms[k].name), .int(count[k]), sixDigits(spend[k]), sixDigits(value[k])]
         })
         let totalSpend = spend.reduce(0, +)
         var stored: AllocationRun.StoredRun? = nil
@@ -57,7 +56,7 @@ struct AllocateCommand: ConsoleCommand {
             ("run", stored.map { .int(Int($0.id)) } ?? .null), ("policy", .string(p.name)), ("method", .string(c.method)), ("units", .int(problem.units)),
             ("value", .double(c.primal)), ("lp_bound", .double(c.dualBound)), ("gap", .double(c.gap)), ("spend", .double(totalSpend)),
             ("iterations", .int(c.iterations)), ("seconds", .double(c.seconds)), ("multipliers", .array(c.multipliers.map(ConsoleValue.double))),
-            ("arms", .array(table.rows.map { .object(Array(zip(table.columns, $0))) })),
+            ("arms", .array(table.objects)),
             ("excluded", .object([("holdout", .int(plan.heldOut)), ("sleeping_dogs", .int(plan.sleepingDogs)), ("listed", .int(plan.listed))])),
         ])
     }
@@ -80,7 +79,7 @@ struct AllocationCommands: ParsableCommand {
             return .summary(text, [("run", .int(Int(r.id))), ("policy", .string(r.policy)), ("source", .string(r.source)), ("units", .int(r.units)),
                                    ("treated", .int(r.treated)), ("spend", .double(r.spend)), ("value", .double(r.value)),
                                    ("lp_bound", .double(r.lpBound)), ("gap", .double(r.gap)),
-                                   ("arms", .array(table.rows.map { .object(Array(zip(table.columns, $0))) }))])
+                                   ("arms", .array(table.objects))])
         }
     }
 }

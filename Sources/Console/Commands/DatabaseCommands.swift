@@ -40,10 +40,7 @@ struct DatabaseCommands: ParsableCommand {
                 ("pending", .int(pending)),
             ]
             let text = AlignedFormat().render(.record(fields)) + "\n" + AlignedFormat().render(.table(migrations))
-            let rows = zip(migrations.rows, status.migrations).map { row, _ in
-                ConsoleValue.object(Array(zip(migrations.columns, row)))
-            }
-            return .summary(text, fields + [("migrations", .array(rows))])
+            return .summary(text, fields + [("migrations", .array(migrations.objects))])
         }
     }
 

@@ -219,6 +219,9 @@ func experimentFields(_ e: Experiment) -> [(String, ConsoleValue)] {
 
 func fmt(_ value: Double) -> String { ConsoleValue.double(value).text }
 
+/// A number rounded to six significant digits for people (JSON elsewhere keeps full precision).
+func sixDigits(_ value: Double) -> ConsoleValue { .double(Double(String(format: "%.6g", value)) ?? value) }
+
 /// `χ² = 0.09, p = 0.7647`: the sample-ratio check in words.
 func srmStatistic(_ srm: SampleRatioMismatch) -> String {
     "χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"

@@ -40,7 +40,7 @@ struct QiniCommand: ConsoleCommand {
             result = try QiniReport.scoresFile(path, options: options)
         default: throw ConsoleError("name a model, or give --scores FILE.csv (not both)")
         }
-        func r(_ v: Double?) -> ConsoleValue { v.map { .double(Double(String(format: "%.6g", $0)) ?? $0) } ?? .null }
+        func r(_ v: Double?) -> ConsoleValue { v.map(sixDigits) ?? .null }
         let table = Table(
             columns: ["score", "units", "treated", "qini_auc_score", "uplift_auc_score", "uplift_at_10", "uplift_at_20", "uplift_at_30",
                       "causalml_qini_score", "causalml_auuc_score"],
@@ -52,8 +52,8 @@ struct QiniCommand: ConsoleCommand {
         var text = "Qini evaluation of \(result.source)\n" + AlignedFormat().render(.table(table))
         for e in result.evaluations {
             if let q = e.qiniInterval, let u = e.upliftInterval {
-                text += "\(e.name): 95% bootstrap intervals (\(bootstrap ?? 0) replicates): qini_auc_score [\(fmt6(q.lower)), \(fmt6(q.upper))], "
-                    + "uplift_auc_score [\(fmt6(u.lower)), \(fmt6(u.upper))]\n"
+                text += "\(e.name): 95% bootstrap intervals (\(bootstrap ?? 0) replicates): qini_auc_score [\(fourDecimals(q.lower)), \(fourDecimals(q.upper))], "
+                    + "uplift_auc_score [\(fourDecimals(u.lower)), \(fourDecimals(u.upper))]\n"
             }
             if !e.binary { text += "\(e.name): the outcome is not binary, so there is no perfect curve and no normalised AUC; curves only\n" }
         }
@@ -93,16 +93,16 @@ struct QiniCommand: ConsoleCommand {
                     fields.append(("qini_auc_score_interval", .array([.double(q.lower), .double(q.upper)])))
                     fields.append(("uplift_auc_score_interval", .array([.double(u.lower), .double(u.upper)])))
                 }
-                fields.append(("uplift_by_percentile", .array(decileTable(e.deciles).rows.map { .object(Array(zip(decileTable(e.deciles).columns, $0))) })))
+                fields.append(("uplift_by_percentile", .array(decileTable(e.deciles).objects)))
                 return .object(fields)
             })),
         ])
     }
 
-    func fmt6(_ v: Double) -> String { String(format: "%.4f", v) }
+    func fourDecimals(_ v: Double) -> String { String(format: "%.4f", v) }
 
     func decileTable(_ rows: [ScikitUplift.PercentileRow]) -> Table {
-        func r(_ v: Double) -> ConsoleValue { v.isNaN ? .null : .double(Double(String(format: "%.6g", v)) ?? v) }
+        func r(_ v: Double) -> ConsoleValue { v.isNaN ? .null : sixDigits(v) }
         return Table(columns: ["percentile", "n_treatment", "n_control", "response_rate_treatment", "response_rate_control", "uplift"],
                      rows: rows.map { [.string($0.label), .int($0.treated.size), .int($0.control.size), r($0.treated.rate), r($0.control.rate), r($0.uplift)] })
     }

@@ -123,7 +123,7 @@ struct ReportCommands: ParsableCommand {
                 try writePage(page, to: html)
                 text += "wrote \(html)\n"
             }
-            let json = table.rows.map { ConsoleValue.object(Array(zip(columns, $0))) }
+            let json = table.objects
             return .summary(text, [
                 ("experiment", .string(r.experiment.name)), ("method", .string(r.method)), ("rows", .array(json)),
                 ("srm", srmValue(r.sampleRatio)),
@@ -182,7 +182,7 @@ extension ReportCommands {
                 text += "wrote \(html)\n"
             }
             return .summary(text, [("measurement_units", .int(r.measurementUnits)), ("holdout_units", .int(r.holdoutUnits)),
-                                   ("rows", .array(table.rows.map { .object(Array(zip(columns, $0))) }))])
+                                   ("rows", .array(table.objects))])
         }
     }
 }

@@ -124,7 +124,7 @@ struct ModelCommands: ParsableCommand {
                          rows: try ModelRegistry.list(in: context.store()).map { m in
                 [.string(m.name), .string(m.experiment), .string(m.learner.rawValue), .string(m.base.rawValue), .string(m.outcome),
                  .string(m.features.joined(separator: ",")), .int(m.trainingUnits), .int(m.testUnits),
-                 m.metrics.first?.pehe.map(ModelCommands.rounded) ?? .null]
+                 m.metrics.first?.pehe.map(sixDigits) ?? .null]
             }))
         }
     }
@@ -162,14 +162,11 @@ struct ModelCommands: ParsableCommand {
         text += "trained on \(m.trainingUnits) units, evaluated on \(m.testUnits) held-out units (\(fmt(m.testFraction * 100))%)\n"
         let table = Table(columns: ["arm", "test_units", "predicted_effect", "observed_effect", "pehe", "pehe_of_constant"],
                           rows: m.metrics.map { a in
-            [.string(a.arm), .int(a.testUnits), rounded(a.predictedEffect), a.observedEffect.map(rounded) ?? .null,
-             a.pehe.map(rounded) ?? .null, a.peheOfConstant.map(rounded) ?? .null]
+            [.string(a.arm), .int(a.testUnits), sixDigits(a.predictedEffect), a.observedEffect.map(sixDigits) ?? .null,
+             a.pehe.map(sixDigits) ?? .null, a.peheOfConstant.map(sixDigits) ?? .null]
         })
         return text + AlignedFormat().render(.table(table)).trimmingCharacters(in: .newlines)
     }
-
-    /// Six significant digits for people; JSON keeps full precision.
-    static func rounded(_ v: Double) -> ConsoleValue { .double(Double(String(format: "%.6g", v)) ?? v) }
 
     static func record(_ m: ModelRegistry.Model) -> [(String, ConsoleValue)] {
         let first = m.metrics.first

@@ -8,6 +8,9 @@ public struct Table: Sendable, Equatable {
         self.columns = columns
         self.rows = rows
     }
+
+    /// Each row as an object keyed by column name, for JSON.
+    public var objects: [ConsoleValue] { rows.map { .object(Array(zip(columns, $0))) } }
 }
 
 /// What a command prints: a table, a record (one object) or a message.

@@ -125,12 +125,12 @@ public struct Policy: Sendable, Equatable {
             if let c = try number(a, "cost", in: context) {
                 guard a["face_value"] == nil, a["redemption"] == nil else { throw fail("\(context): give cost, or face_value and redemption, not both") }
                 cost = c
-                source = "cost \(Policy.number(c))"
+                source = "cost \(Experiment.number(c))"
             } else if let face = try number(a, "face_value", in: context), let redemption = try number(a, "redemption", in: context) {
                 guard (0...1).contains(redemption) else { throw fail("\(context)redemption is \(redemption); it must be between 0 and 1") }
                 guard face >= 0 else { throw fail("\(context)face_value is \(face); it must be at least 0") }
                 cost = face * redemption
-                source = "face value \(Policy.number(face)) × redemption \(Policy.number(redemption))"
+                source = "face value \(Experiment.number(face)) × redemption \(Experiment.number(redemption))"
             } else {
                 throw fail("arm \"\(armName)\" needs cost, or face_value and redemption")
             }
@@ -167,8 +167,6 @@ public struct Policy: Sendable, Equatable {
         return policy
     }
 
-    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
-
     /// Why nothing at all could be allocated, if that is so.
     var nothingAffordable: String? {
         let cheapest = arms.map(\.cost).min() ?? 0
@@ -179,7 +177,7 @@ public struct Policy: Sendable, Equatable {
 
     /// The policy in sentences, for `policy check`.
     public func explanation() -> [String] {
-        func n(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+        let n = Experiment.number
         var lines = ["policy \(name): \(objective == .maxIncrementalConversions ? "maximise incremental conversions" : "maximise incremental profit") within a budget of \(n(budget))"]
         if let v = valuePerConversion { lines.append("an incremental conversion is worth \(n(v))") }
         for arm in arms {
