@@ -387,13 +387,17 @@ public enum LiftReport {
             let control = windows.filter { $0.arm == 0 }.map(\.window)
             let controlMean = control.isEmpty ? .nan : control.reduce(0) { $0 + $1.value } / Double(control.count)
             rows.append(Row(metric: metric, arm: e.arms[0].name, units: control.count, mean: controlMean))
+            // The optimal design's windows and blocks do not depend on the arm compared: built once per metric.
+            let blocked = horvitzThompsonRegions(design, regions: regions, observed: observed, last: lastPeriod)
             for index in 1..<e.arms.count {
                 let mine = windows.filter { $0.arm == index }.map(\.window)
                 let mean = mine.isEmpty ? .nan : mine.reduce(0) { $0 + $1.value } / Double(mine.count)
                 let effect: Effect?
                 if design.carryover != nil {
-                    effect = mine.isEmpty || control.isEmpty ? nil
-                        : horvitzThompson(design, regions: regions, observed: observed, treated: index, confidence: options.confidence)
+                    effect = mine.isEmpty || control.isEmpty ? nil : blocked.flatMap {
+                        SwitchbackHorvitzThompson.estimate($0, treated: index, control: 0, probabilities: Arm.fractions(design.arms),
+                                                           confidence: options.confidence)
+                    }
                 } else {
                     effect = SwitchbackRegression.estimate(control + mine, confidence: options.confidence)
                 }
@@ -416,14 +420,13 @@ public enum LiftReport {
                       cuped: nil, method: method, timelines: timelines)
     }
 
-    /// The optimal-design estimator on window means: each region's randomization blocks with their
-    /// draws, and every observed window after the first m periods with the blocks its last m + 1
-    /// windows touch.
-    static func horvitzThompson(_ design: SwitchbackDesign, regions: [String], observed: [[Int: Double]], treated: Int,
-                                confidence: Double) -> Effect? {
-        guard let m = design.carryover else { return nil }
-        let last = design.periods ?? observed.compactMap { $0.keys.max() }.max() ?? 0
-        guard last > m else { return nil }
+    /// The optimal design's data for the Horvitz–Thompson estimator: each region's randomization
+    /// blocks with their draws, and every observed window after the first m periods with the blocks
+    /// its last m + 1 windows touch; window means centred per region. Nil without a carryover order
+    /// or with no period after the first m.
+    static func horvitzThompsonRegions(_ design: SwitchbackDesign, regions: [String], observed: [[Int: Double]],
+                                       last: Int) -> [SwitchbackHorvitzThompson.Region]? {
+        guard let m = design.carryover, last > m else { return nil }
         let points = design.randomizationPoints(upTo: last)
         let ordinal = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($0.element, $0.offset) })
         func block(_ period: Int) -> Int { ordinal[design.randomizationPeriod(for: period)]! } // never nil: points cover 1…last
@@ -434,7 +437,6 @@ public enum LiftReport {
                     observed[r][t].map { .init(value: $0, blocks: block(t - m)...block(t)) }
                 })
         }
-        return SwitchbackHorvitzThompson.estimate(SwitchbackHorvitzThompson.centred(data), treated: treated, control: 0, probabilities: Arm.fractions(design.arms),
-                                                  confidence: confidence)
+        return SwitchbackHorvitzThompson.centred(data)
     }
 }
