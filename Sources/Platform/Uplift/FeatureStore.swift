@@ -11,18 +11,16 @@ public enum FeatureStore {
     }
 
     public static func find(_ name: String, on c: Connection) throws -> FeatureSet? {
-        try c.query("""
-            SELECT s.name, array_to_string(s.columns, ','), (SELECT count(*) FROM unit_features f WHERE f.feature_set = s.name)
-            FROM feature_sets s WHERE s.name = \(name)
-            """).decode((String, String, Int).self).first.map {
-            FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init), units: $0.2)
-        }
+        try sets(where: "WHERE s.name = \(name)", on: c).first
     }
 
-    public static func list(on c: Connection) throws -> [FeatureSet] {
+    public static func list(on c: Connection) throws -> [FeatureSet] { try sets(where: "", on: c) }
+
+    /// Feature sets with their columns and unit counts, by name.
+    private static func sets(where condition: SQLQuery, on c: Connection) throws -> [FeatureSet] {
         try c.query("""
             SELECT s.name, array_to_string(s.columns, ','), (SELECT count(*) FROM unit_features f WHERE f.feature_set = s.name)
-            FROM feature_sets s ORDER BY s.name
+            FROM feature_sets s \(condition) ORDER BY s.name
             """).decode((String, String, Int).self).map {
             FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init), units: $0.2)
         }
