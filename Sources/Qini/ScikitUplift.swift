@@ -251,8 +251,9 @@ public enum ScikitUplift {
     }
 
     /// Treated minus control response among the top k by score.
-    public static func upliftAtK(_ s: UpliftSample, k: K, strategy: Strategy) throws(QiniError) -> Double {
-        let order = Ranking.descending(s.score)
+    /// `order` is the sample's ranking when the caller already has it (`Ranking.descending(s.score)`).
+    public static func upliftAtK(_ s: UpliftSample, k: K, strategy: Strategy, order: [Int32]? = nil) throws(QiniError) -> Double {
+        let order = order ?? Ranking.descending(s.score)
         func mean(_ rows: some Sequence<Int32>, treated: Bool) -> Double {
             var sum = 0.0, count = 0.0
             for r in rows where s.treated[Int(r)] == treated { sum += s.outcome[Int(r)]; count += 1 }
@@ -334,8 +335,9 @@ public enum ScikitUplift {
     }
 
     /// The percentile table: group sizes, response rates and uplift per slice of the ranking.
-    public static func upliftByPercentile(_ s: UpliftSample, strategy: Strategy = .overall, bins: Int = 10) throws(QiniError) -> [PercentileRow] {
-        let order = Ranking.descending(s.score)
+    public static func upliftByPercentile(_ s: UpliftSample, strategy: Strategy = .overall, bins: Int = 10,
+                                          order: [Int32]? = nil) throws(QiniError) -> [PercentileRow] {
+        let order = order ?? Ranking.descending(s.score)
         let t = try responseRates(s, order: order, treated: true, strategy: strategy, bins: bins)
         let c = try responseRates(s, order: order, treated: false, strategy: strategy, bins: bins)
         let edges = (0...bins).map { Int((Double($0) * 100 / Double(bins)).rounded(.toNearestOrEven)) }

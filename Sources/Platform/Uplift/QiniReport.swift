@@ -63,10 +63,12 @@ public enum QiniReport {
                 let ci = try Bootstrap.aucIntervals(s, replicates: b, seed: options.seed)
                 (qi, ui) = (ci.qini, ci.uplift)
             }
+            // One ranking for uplift@k and the deciles (the AUC scores rank along their own path).
+            let order = Ranking.descending(s.score)
             for k in [0.1, 0.2, 0.3] where Int(Double(s.outcome.count) * k) > 0 {
-                at.append((k, try ScikitUplift.upliftAtK(s, k: .fraction(k), strategy: .overall)))
+                at.append((k, try ScikitUplift.upliftAtK(s, k: .fraction(k), strategy: .overall, order: order)))
             }
-            if s.outcome.count > options.bins { deciles = try ScikitUplift.upliftByPercentile(s, bins: options.bins) }
+            if s.outcome.count > options.bins { deciles = try ScikitUplift.upliftByPercentile(s, bins: options.bins, order: order) }
         }
         return Evaluation(name: name, units: s.outcome.count, treated: s.treated.lazy.filter { $0 }.count, binary: binary,
                           qiniAUCScore: q, upliftAUCScore: u, qiniInterval: qi, upliftInterval: ui, upliftAt: at,
