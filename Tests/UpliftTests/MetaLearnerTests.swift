@@ -75,6 +75,31 @@ final class MetaLearnerTests: XCTestCase {
         let truth = test.tau.map { $0.reduce(0, +) / Double($0.count) }
         for k in 0..<3 { XCTAssertEqual(means[k], truth[k], accuracy: 0.03, "arm \(k + 1): mean uplift") }
         XCTAssertLessThan(truth[0], truth[2], "the generator's effect grows with the voucher")
+
+        // The response if treated: its mean over every unit estimates the conversion rate under the
+        // arm, which the randomized test units of that arm observe.
+        let (both, response) = try model.predictWithResponse(test.features)
+        XCTAssertEqual(both, uplift, "uplift and response in one pass give the same uplift")
+        let predicted = try XCTUnwrap(response)
+        for k in 0..<3 {
+            let rows = test.arm.indices.filter { test.arm[$0] == k + 1 }
+            let observed = rows.reduce(0.0) { $0 + test.outcome[$1] } / Double(rows.count)
+            let mean = predicted[k].reduce(0.0) { $0 + Double($1) } / Double(predicted[k].count)
+            XCTAssertEqual(mean, observed, accuracy: 0.03, "arm \(k + 1): predicted response against the observed rate")
+        }
+        let s = try UpliftModel.fit(data, kind: .s, base: .xgboost(Self.params), outcome: .binaryLogistic, arms: 4,
+                                    propensity: .design(shares: [0.25, 0.25, 0.25, 0.25]))
+        let sResponse = try XCTUnwrap(try s.predictResponse(test.features))
+        let sUplift = try s.predict(test.features)
+        for k in 0..<3 {
+            // μ(x, arm) − μ(x, control) is the S-learner's uplift, so the response minus the uplift is one control prediction for all arms.
+            let base = zip(sResponse[k], sUplift[k]).map { $0 - $1 }, base0 = zip(sResponse[0], sUplift[0]).map { $0 - $1 }
+            XCTAssertEqual(base.count, base0.count)
+            for i in stride(from: 0, to: base.count, by: 97) { XCTAssertEqual(base[i], base0[i], accuracy: 1e-5) }
+        }
+        let dr = try UpliftModel.fit(data.subset(Array(0..<6000)), kind: .dr, base: .linear(ridge: 1e-3), outcome: .binaryLogistic, arms: 4,
+                                     propensity: .design(shares: [0.25, 0.25, 0.25, 0.25]))
+        XCTAssertNil(try dr.predictResponse(test.features), "DR keeps no outcome model")
     }
 
     func testStoredModelPredictsIdentically() throws {

@@ -124,8 +124,13 @@ public enum Assigner {
     /// arm, new ones are hashed in Swift and written with COPY.
     @discardableResult
     public static func assignBulk(_ name: String, unitsFile path: String, in store: Store) throws -> BulkResult {
-        let units = try readUnits(path)
-        return try store.connection.transaction { c in
+        try assignBulk(name, units: try readUnits(path), source: path, in: store)
+    }
+
+    /// Assigns `units` (each with the line that named it in `source`) in one transaction.
+    @discardableResult
+    public static func assignBulk(_ name: String, units: [(unit: String, line: Int)], source path: String, in store: Store) throws -> BulkResult {
+        try store.connection.transaction { c in
             let experiment = try Experiment.load(name, on: c, lock: true)
             guard experiment.design != .switchback else {
                 throw PlatformError("experiment \"\(name)\" is a switchback: its units are region and time windows")

@@ -393,14 +393,16 @@ public enum ModelRegistry {
             try c.execute("TRUNCATE \(identifier: partition)")
             watch.lap("empty the model's scores")
             let chunk = 131_072
-            _ = try c.copyIn("COPY \(identifier: partition) (unit, model_id, arm, uplift) FROM STDIN (FREEZE)") { writer in
+            _ = try c.copyIn("COPY \(identifier: partition) (unit, model_id, arm, uplift, response) FROM STDIN (FREEZE)") { writer in
                 for start in stride(from: 0, to: units.count, by: chunk) {
                     let rows = Array(start..<min(start + chunk, units.count))
-                    let uplift: [[Float]]
-                    do { uplift = try learner.predict(matrix.rows(rows)) } catch { throw PlatformError("model \"\(name)\": \(error)") }
+                    let uplift: [[Float]], response: [[Float]]?
+                    do { (uplift, response) = try learner.predictWithResponse(matrix.rows(rows)) } catch {
+                        throw PlatformError("model \"\(name)\": \(error)")
+                    }
                     for (k, arm) in model.arms.dropFirst().enumerated() {
                         for (i, row) in rows.enumerated() {
-                            try writer.writeRow(units[row], id, arm, uplift[k][i])
+                            try writer.writeRow(units[row], id, arm, uplift[k][i], response?[k][i])
                             sums[k] += Double(uplift[k][i])
                         }
                     }

@@ -60,8 +60,17 @@ public struct LineChart: Sendable {
             return top + (1 - t) * plotHeight
         }
         func number(_ v: Double) -> String { HTMLPage.escape(String(format: "%.4g", v)) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
-            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"system-ui, sans-serif\" font-size=\"12\">"
+        // The legend wraps onto more lines below the plot when the labels do not fit on one.
+        var legend: [(x: Double, line: Int)] = [], lx = left, line = 0
+        for s in series {
+            let w = 40 + Double(s.label.count) * 6.5
+            if lx > left, lx + w > width { lx = left; line += 1 }
+            legend.append((lx, line))
+            lx += w
+        }
+        let total = height + Double(line) * 16
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(total))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(total))\" font-family=\"system-ui, sans-serif\" font-size=\"12\">"
         svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"#d0d5dd\"/>"
         for k in 0...4 {
             let f = Double(k) / 4
@@ -83,12 +92,11 @@ public struct LineChart: Sendable {
             svg += "<path d=\"\(d)\" fill=\"none\" stroke=\"\(s.colour)\" stroke-width=\"\(s.style == .solid ? 2 : 1.5)\"\(dash)><title>\(HTMLPage.escape(s.label))</title></path>"
         }
         // Legend along the bottom.
-        var lx = left
-        for s in series {
+        for (s, place) in zip(series, legend) {
             let dash = s.style == .dashed ? " stroke-dasharray=\"6 4\"" : s.style == .dotted ? " stroke-dasharray=\"2 3\"" : ""
-            svg += "<line x1=\"\(lx)\" y1=\"\(height - 6)\" x2=\"\(lx + 22)\" y2=\"\(height - 6)\" stroke=\"\(s.colour)\" stroke-width=\"2\"\(dash)/>"
-            svg += "<text x=\"\(lx + 26)\" y=\"\(height - 2)\">\(HTMLPage.escape(s.label))</text>"
-            lx += 40 + Double(s.label.count) * 6.5 as Double
+            let y = height - 6 + Double(place.line) * 16
+            svg += "<line x1=\"\(place.x)\" y1=\"\(y)\" x2=\"\(place.x + 22)\" y2=\"\(y)\" stroke=\"\(s.colour)\" stroke-width=\"2\"\(dash)/>"
+            svg += "<text x=\"\(place.x + 26)\" y=\"\(y + 4)\">\(HTMLPage.escape(s.label))</text>"
         }
         return svg + "</svg>"
     }

@@ -226,9 +226,53 @@ public struct UpliftModel: Sendable {
 
     /// Uplift of each treatment arm against control: `result[arm − 1][row]`, calibrated when the model was.
     public func predict(_ x: FeatureMatrix) throws(UpliftError) -> [[Float]] {
-        let raw = try predictRaw(x)
+        calibrated(try predictRaw(x))
+    }
+
+    private func calibrated(_ raw: [[Float]]) -> [[Float]] {
         guard let maps = description.calibration else { return raw }
         return raw.enumerated().map { k, values in values.map { Float(maps[k](Double($0))) } }
+    }
+
+    /// Uplift and response together; the T-learner's response models give both in one pass.
+    public func predictWithResponse(_ x: FeatureMatrix) throws(UpliftError) -> (uplift: [[Float]], response: [[Float]]?) {
+        guard description.kind == .t else { return (try predict(x), try predictResponse(x)) }
+        let response = try predictResponse(x) ?? []
+        let base = try predictControl(x)
+        return (calibrated(response.map { zip($0, base).map { $0 - $1 } }), response)
+    }
+
+    /// Predicted outcome under each treatment arm, `result[arm − 1][row]` (for a binary outcome,
+    /// the conversion probability if treated), from the outcome models the S-, T- and X-learners
+    /// keep; nil for DR, whose outcome models are cross-fitted and not kept.
+    public func predictResponse(_ x: FeatureMatrix) throws(UpliftError) -> [[Float]]? {
+        guard x.columns == description.features else {
+            throw UpliftError("the model takes \(description.features) features; the data have \(x.columns)")
+        }
+        if let bad = x.firstNonFinite() { throw UpliftError("feature \(bad.column + 1) of row \(bad.row + 1) is not a finite number") }
+        let d = description
+        switch d.kind {
+        case .s:
+            guard let s = components["s"] else { throw UpliftError("the model has no component s") }
+            var out: [[Float]] = []
+            for a in 1..<d.arms { out.append(try s.predict(x.appending(columns: d.arms - 1) { _, c in c + 1 == a ? 1 : 0 })) }
+            return out
+        case .t, .x:
+            var out: [[Float]] = []
+            for a in 1..<d.arms {
+                guard let mu = components["mu/\(a)"] else { throw UpliftError("the model has no component mu/\(a)") }
+                out.append(try mu.predict(x))
+            }
+            return out
+        case .dr:
+            return nil
+        }
+    }
+
+    /// μ0's predictions (T-learner).
+    private func predictControl(_ x: FeatureMatrix) throws(UpliftError) -> [Float] {
+        guard let mu0 = components["mu/0"] else { throw UpliftError("the model has no component mu/0") }
+        return try mu0.predict(x)
     }
 
     func predictRaw(_ x: FeatureMatrix) throws(UpliftError) -> [[Float]] {

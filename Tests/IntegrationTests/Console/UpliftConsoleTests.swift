@@ -18,7 +18,7 @@ final class UpliftConsoleTests: XCTestCase {
 
     override func tearDown() {
         TestDatabase.dropDatabase(database)
-        try? FileManager.default.removeItem(at: directory)
+        if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
     func testSimulateTrainShowScoreInJSON() throws {
@@ -86,5 +86,55 @@ final class UpliftConsoleTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2, "a Qini and an uplift chart")
         let bad = try CausewayBinary.run(["--db", url, "-c", "qini"])
         XCTAssertEqual(bad.stderr, "causeway: ERROR: name a model, or give --scores FILE.csv (not both)\n")
+    }
+
+    func testAllocateReportsAgainstBaselinesAndMakesAPolicyExperiment() throws {
+        let page = directory.appendingPathComponent("allocation.html")
+        let policy = directory.appendingPathComponent("policy.toml")
+        try """
+            name = "levels"
+            objective = "max_incremental_profit"
+            budget = 300
+            value_per_conversion = 30
+
+            [[arms]]
+            name = "voucher5"
+            face_value = 5
+            redemption = 0.4
+
+            [[arms]]
+            name = "voucher10"
+            face_value = 10
+            redemption = 0.45
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        let script = """
+            holdout set --percent 5
+            simulate units 4000 --setup vouchers --arms 2 --name levels --seed 5
+            model train levels-t --experiment levels --outcome y --learner t --rounds 20
+            model score levels-t
+            allocate \(policy.path) --model levels-t --html \(page.path)
+            allocate \(policy.path) --model levels-t --experiment levels-eval
+            allocation show 2
+            """
+        let run = try CausewayBinary.run(["--db", url, "--format", "json", "--on-error-stop", "-f", "-"], input: script)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let documents = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let allocate = try XCTUnwrap(documents.first { $0["comparison"] != nil && $0["experiment"] == nil })
+        for key in ["spend", "value", "lp_bound", "gap"] { XCTAssertNotNil(allocate[key] as? Double, key) }
+        let lines = try XCTUnwrap(allocate["comparison"] as? [[String: Any]])
+        XCTAssertEqual(lines.compactMap { $0["targeting"] as? String }.prefix(3), ["uplift policy", "random targeting", "highest predicted response"])
+        let profit = lines.map { (($0["value"] as? Double) ?? 0) - (($0["spend"] as? Double) ?? 0) }
+        XCTAssertEqual(profit[0], try XCTUnwrap(profit.max()), "the policy's predicted profit is the best at the budget")
+        XCTAssertNotNil(lines[0]["true_conversions"] as? Double, "simulated units carry their true effects")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 1, "value against spend")
+        XCTAssertTrue(html.contains("highest predicted response"))
+        let experiment = try XCTUnwrap(documents.first { $0["experiment"] as? String == "levels-eval" && $0["held_out"] != nil })
+        XCTAssertGreaterThan(try XCTUnwrap(experiment["held_out"] as? Int), 0)
+        let show = try XCTUnwrap(documents.last)
+        XCTAssertEqual(show["experiment"] as? String, "levels-eval")
+
+        let dry = try CausewayBinary.run(["--db", url, "-c", "allocate \(policy.path) --model levels-t --experiment x --dry-run"])
+        XCTAssertEqual(dry.stderr, "causeway: ERROR: --experiment writes an experiment and its run; it cannot be a --dry-run\n")
     }
 }
