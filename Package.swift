@@ -33,12 +33,14 @@ let package = Package(
         .target(name: "Qini", dependencies: ["Stats"]),
         /// Budget allocation: the Lagrangian decomposition with a GLPK master, greedy and exact solvers, certificates.
         .target(name: "Allocation", dependencies: ["CGLPK"]),
+        /// Graphs (CSR), motif census, exposure conditions and probabilities, Aronow–Samii estimators, graph clustering. Pure.
+        .target(name: "Exposure", dependencies: ["Stats"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation",
+            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure",
                            .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit")],
             plugins: ["EmbedSchema"]
         ),
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Reports", "Stats", "Uplift", "Qini", "Allocation", "CLineEdit",
+                "Platform", "Reports", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
         .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Stats"]),
+        .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Stats", "Randomization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
