@@ -44,7 +44,7 @@ struct MetricCommands: ParsableCommand {
 /// `report lift NAME --metric M... [--cuped M] [--correction holm|bh|none]`
 struct ReportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Analyse experiments and the programme.", subcommands: [Lift.self, HoldoutLift.self])
+        commandName: "report", abstract: "Analyse experiments and the programme.", subcommands: [Lift.self, HoldoutLift.self, Spillover.self])
 
     struct Lift: ConsoleCommand {
         static let configuration = CommandConfiguration(

@@ -6,7 +6,7 @@ import Uplift
 /// `simulate units N --setup A|B|C|D|binary|vouchers --name NAME [--seed S] [--arms K]`
 struct SimulateCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "simulate", abstract: "Make data with known effects.", subcommands: [Units.self])
+        commandName: "simulate", abstract: "Make data with known effects.", subcommands: [Units.self, SimulatedGraph.self, Spillover.self])
 
     struct Units: ConsoleCommand {
         static let configuration = CommandConfiguration(
@@ -38,6 +38,56 @@ struct SimulateCommands: ParsableCommand {
                                    ("arms", .array(r.arms.map(ConsoleValue.string))), ("randomized", .bool(r.randomized)),
                                    ("mean_effect", .array(r.meanEffect.map(ConsoleValue.double))),
                                    ("arm_costs", .array(r.armCosts.map(ConsoleValue.double)))])
+        }
+    }
+}
+
+extension SimulateCommands {
+    /// `simulate graph N --edges FILE --units FILE [--k K] [--rewire P] [--seed S] [--prefix P]`
+    struct SimulatedGraph: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "graph",
+            abstract: "Write a Watts–Strogatz social graph: an edge list for graph import and its units for import units.",
+            discussion: "A ring of N units, each linked to its K nearest, each link rewired at random with probability P: "
+                + "small-world, clustered, like friendship graphs. Nothing is stored; import the files.")
+        @Argument(help: "How many units.") var count: Int
+        @Option(help: "The edge list to write (source,target).") var edges: String
+        @Option(help: "The units file to write (unit,neighbourhood).") var units: String
+        @Option(help: "Neighbours per unit on the ring (even).") var k: Int = 10
+        @Option(help: "The rewiring probability.") var rewire: Double = 0.1
+        @Option(help: "The random seed.") var seed: UInt64 = 1
+        @Option(help: "Unit ids are PREFIX followed by a number.") var prefix: String = "m"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let r = try GraphSimulation.writeGraph(nodes: count, k: k, rewire: rewire, seed: seed, prefix: prefix, edgesPath: edges, unitsPath: units)
+            return .summary("wrote \(r.edges) edges to \(r.edgesPath) and \(r.units) units to \(r.unitsPath)",
+                            [("units", .int(r.units)), ("edges", .int(r.edges))])
+        }
+    }
+
+    /// `simulate spillover EXPERIMENT --graph G --metric M [--direct B] [--spillover G] [--base A] [--noise S] [--seed S]`
+    struct Spillover: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write outcomes with a planted direct effect and a spillover through the graph.",
+            discussion: "For each unit of the experiment: y = base + direct·z + spillover·f + N(0, noise²), z its own arm "
+                + "(1 treated), f the share of its neighbours treated. The total effect of treating everyone is direct + spillover.")
+        @Argument(help: "The experiment (assigned).") var experiment: String
+        @Option(help: "The graph.") var graph: String
+        @Option(help: "The metric to create.") var metric: String
+        @Option(help: "The outcome's baseline.") var base: Double = 10
+        @Option(help: "The direct effect of a unit's own treatment.") var direct: Double = 0.5
+        @Option(help: "The effect of having every neighbour treated.") var spillover: Double = 1
+        @Option(help: "The noise's standard deviation.") var noise: Double = 1
+        @Option(help: "The random seed.") var seed: UInt64 = 1
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let r = try GraphSimulation.plantOutcomes(experiment: experiment, graph: graph, metric: metric, base: base, direct: direct,
+                                                      spillover: spillover, noise: noise, seed: seed, in: context.store())
+            let text = "wrote metric \(r.metric) for \(r.units) units: direct effect \(fmt(r.direct)), spillover \(fmt(r.spillover)) × share of "
+                + "neighbours treated, total \(fmt(r.direct + r.spillover)); treated units have \(fmt((r.meanFractionTreated * 1000).rounded() / 10))% "
+                + "of neighbours treated, control units \(fmt((r.meanFractionControl * 1000).rounded() / 10))%"
+            return .summary(text, [("metric", .string(r.metric)), ("units", .int(r.units)), ("direct", .double(r.direct)),
+                                   ("spillover", .double(r.spillover)), ("total", .double(r.direct + r.spillover))])
         }
     }
 }

@@ -25,6 +25,8 @@ public struct LineChart: Sendable {
     public var xLabel: String
     public var yLabel: String
     public var maximumPoints = 600
+    /// Whether the y axis always reaches 0 (for cumulative curves); off to zoom on the data.
+    public var includeZero = true
 
     public init(series: [Series], xLabel: String, yLabel: String) {
         self.series = series
@@ -45,7 +47,7 @@ public struct LineChart: Sendable {
         let left = 70.0, right = 20.0, top = 20.0, bottom = 60.0
         let points: [[(Double, Double)]] = series.map { s in Self.thin(s.x, s.y, to: maximumPoints).filter { $0.0.isFinite && $0.1.isFinite } }
         let xs: [Double] = points.flatMap { $0.map { $0.0 } }
-        let ys: [Double] = points.flatMap { $0.map { $0.1 } } + [0]
+        let ys: [Double] = points.flatMap { $0.map { $0.1 } } + (includeZero ? [0] : [])
         var x0: Double = xs.min() ?? 0, x1: Double = xs.max() ?? 1
         var y0: Double = ys.min() ?? 0, y1: Double = ys.max() ?? 1
         if x1 - x0 < 1e-12 { x1 = x0 + 1 }

@@ -1,0 +1,225 @@
+import ArgumentParser
+import Exposure
+import Foundation
+import Platform
+import Reports
+
+/// `graph import|list|clusters|motifs`
+struct GraphCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph", abstract: "Social and marketplace graphs: import, cluster for cluster designs, motif census.",
+        subcommands: [Import.self, List.self, Clusters.self, Motifs.self])
+
+    struct Import: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load an edge list (header source,target) as graph NAME with COPY, replacing a graph of that name.",
+            discussion: """
+                Both ends must be known units of the type (import units first). Self-loops, duplicate edges and \
+                edges naming unknown units are dropped and counted. Undirected unless --directed; in a directed \
+                graph an edge a,b means a sees b (b's treatment can reach a).
+                """)
+        @Argument(help: "The graph's name.") var name: String
+        @Argument(help: "The CSV file.") var file: String
+        @Flag(help: "Edges are directed: source sees target.") var directed = false
+        @Option(help: "The unit type the graph links.") var unitType = "user"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let r = try GraphStore.importCSV(path: file, name: name, directed: directed, unitType: unitType, in: context.store())
+            let i = r.info
+            var text = "imported graph \(i.name): \(i.nodes) units, \(i.edges) \(i.directed ? "directed" : "undirected") edges; dropped "
+                + "\(i.selfLoops) self-loops, \(i.duplicates) duplicates, \(i.unknownEdges) edges naming unknown units"
+            if let example = r.unknownExample { text += " (first: \(example))" }
+            return .summary(text, [("graph", .string(i.name)), ("nodes", .int(i.nodes)), ("edges", .int(i.edges)), ("directed", .bool(i.directed)),
+                                   ("self_loops", .int(i.selfLoops)), ("duplicates", .int(i.duplicates)), ("unknown_edges", .int(i.unknownEdges))])
+        }
+    }
+
+    struct List: ConsoleCommand {
+        static let configuration = CommandConfiguration(abstract: "List stored graphs.")
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            .table(Table(columns: ["name", "unit_type", "directed", "nodes", "edges", "self_loops", "duplicates", "unknown_edges", "source"],
+                         rows: try GraphStore.list(in: context.store()).map {
+                [.string($0.name), .string($0.unitType), .bool($0.directed), .int($0.nodes), .int($0.edges), .int($0.selfLoops),
+                 .int($0.duplicates), .int($0.unknownEdges), .string($0.source)]
+            }))
+        }
+    }
+
+    struct Clusters: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cluster a graph for graph cluster randomization and store the unit → cluster mapping.",
+            discussion: """
+                3net: Ugander et al.'s 3-net (centres at least 3 hops apart, each unit joins its nearest centre). \
+                louvain: modularity maximisation (Blondel et al. 2008). The mapping (named after the graph unless \
+                --mapping) feeds experiment create … --design cluster --clusters MAPPING. Reports the share of \
+                edges inside clusters: the higher, the less interference crosses arms.
+                """)
+        @Argument(help: "The graph.") var name: String
+        @Option(help: "3net or louvain.") var method: String = "louvain"
+        @Option(help: "The cluster mapping to write (default: the graph's name).") var mapping: String?
+        @Option(help: "The random seed (visiting order).") var seed: UInt64 = 1
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let m = GraphStore.ClusterMethod(rawValue: method) else { throw ConsoleError("--method must be 3net or louvain") }
+            let r = try GraphStore.cluster(name, method: m, mapping: mapping, seed: seed, in: context.store())
+            let text = "clustered graph \(r.graph) by \(r.method): \(r.clusters) clusters over \(r.units) units (largest \(r.largest)); "
+                + "\(fmt((r.insideShare * 1000).rounded() / 10))% of edges inside clusters, modularity \(fmt((r.modularity * 1000).rounded() / 1000)); "
+                + "mapping \(r.mapping)"
+            return .summary(text, [("graph", .string(r.graph)), ("mapping", .string(r.mapping)), ("method", .string(r.method)),
+                                   ("units", .int(r.units)), ("clusters", .int(r.clusters)), ("largest", .int(r.largest)),
+                                   ("inside_share", .double(r.insideShare)), ("modularity", .double(r.modularity))])
+        }
+    }
+
+    struct Motifs: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Each ego's network motifs under an experiment's assignment (Yuan, Altenburger & Kooti 2021).",
+            discussion: """
+                Per unit of the experiment: its arm, degree, treated and control neighbours, closed triads (the two \
+                alters linked) and open triads by how many alters are treated (0, 1, 2), and the normalised vector: \
+                the share of treated neighbours and each shape's shares. --out writes one row per ego.
+                """)
+        @Argument(help: "The graph.") var name: String
+        @Option(help: "The experiment whose assignment marks the treated.") var experiment: String
+        @Option(help: "The treated arm (default: the second arm).") var arm: String?
+        @Option(help: "Write the census to FILE.csv.") var out: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let r = try MotifExport.run(graph: name, experiment: experiment, arm: arm, out: out, in: context.store())
+            let columns = ["arm"] + MotifCensus.vectorNames.map { "mean_" + $0 }
+            let rows: [[ConsoleValue]] = ["control", r.treated].enumerated().map { a, label in
+                [.string(a == 0 ? "control" : label)] + r.meanVector[a].map { .double(($0 * 1e4).rounded() / 1e4) }
+            }
+            var text = "motif census of \(r.egos) units of \(r.experiment) on graph \(r.graph) (mean degree \(fmt((r.meanDegree * 100).rounded() / 100))): "
+                + "closed triads with 0/1/2 treated alters \(r.closed.map(String.init).joined(separator: "/")), "
+                + "open \(r.open.map(String.init).joined(separator: "/"))\n"
+                + AlignedFormat().render(.table(Table(columns: columns, rows: rows)))
+            if let out, let n = r.rowsWritten { text += "wrote \(n) rows to \(out)\n" }
+            return .summary(text, [("egos", .int(r.egos)), ("mean_degree", .double(r.meanDegree)),
+                                   ("closed", .array(r.closed.map { .int(Int($0)) })), ("open", .array(r.open.map { .int(Int($0)) })),
+                                   ("mean_vectors", .array(Table(columns: columns, rows: rows).objects))])
+        }
+    }
+}
+
+extension ReportCommands {
+    /// `report spillover NAME --graph G --metric M [--replicates R] [--exposure MAPPING] [--floor F] [--html FILE]`
+    struct Spillover: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Direct, spillover and total effects on a graph: exposure conditions, Horvitz–Thompson and Hájek means.",
+            discussion: """
+                Each unit's condition is its own arm by its neighbourhood's exposure (full: every neighbour treated \
+                or none; fraction:Q: at least Q of them treated, or at least Q in control; absolute:K: at least K \
+                treated, or none). Probabilities of each condition come from re-running the experiment's design R \
+                times with fresh salts (Aronow & Samii 2017); units below --floor for a condition are left out of \
+                its contrasts and counted. Intervals use Aronow & Samii's conservative variance; robust_se is the \
+                dependence-robust (network HAC) standard error. The tree splits units on their own arm and motif \
+                vector (honest halves, positivity gate), with Hájek leaf means.
+                """)
+        @Argument(help: "The experiment.") var name: String
+        @Option(help: "The graph.") var graph: String
+        @Option(help: "The outcome metric (mean or proportion).") var metric: String
+        @Option(help: "Re-runs of the design for exposure probabilities.") var replicates: Int = 200
+        @Option(help: "full, fraction:Q or absolute:K (default: full for cluster designs, fraction:0.75 for user splits).") var exposure: String?
+        @Option(help: "The positivity floor.") var floor: Double = 0.05
+        @Option(help: "The treated arm (default: the second arm).") var arm: String?
+        @Flag(help: "Skip the heterogeneous-spillover tree.") var noTree = false
+        @Option(help: "Also write a self-contained HTML page with charts to FILE.") var html: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            var options = SpilloverReport.Options(graph: graph, metric: metric)
+            options.replicates = replicates
+            options.floor = floor
+            options.arm = arm
+            options.tree = !noTree
+            if let exposure {
+                do { options.mapping = try ExposureMapping(parsing: exposure) } catch { throw ConsoleError("--exposure: \(error.description)") }
+            }
+            let r = try SpilloverReport.run(name, options: options, in: context.store())
+            func num(_ v: Double) -> ConsoleValue { v.isFinite ? .double((v * 1e4).rounded() / 1e4) : .null }
+            let conditionColumns = ["condition", "arm", "exposure", "units", "population", "below_floor", "p_min", "p_max", "ht_mean", "hajek_mean", "se"]
+            let conditionRows: [[ConsoleValue]] = r.estimate.means.map { m in
+                let c = m.condition
+                return [.string(c.key), .string(c == .treatedExposed || c == .treatedUnexposed ? r.treated : r.control),
+                        .string(c == .controlExposed || c == .treatedExposed ? "exposed" : "unexposed"),
+                        .int(m.units), .int(m.population), .int(m.belowFloor), num(m.minProbability), num(m.maxProbability),
+                        num(m.horvitzThompson), num(m.hajek), num(m.hajekStandardError)]
+            }
+            let effectColumns = ["effect", "contrast", "units", "below_floor", "hajek", "low", "high", "se", "robust_se", "ht", "ht_se"]
+            let effectRows: [[ConsoleValue]] = r.estimate.effects.map { e in
+                [.string(e.name), .string("\(e.treated.key) − \(e.reference.key)"), .int(e.population), .int(e.belowFloor), num(e.hajek),
+                 num(e.lower), num(e.upper), num(e.hajekStandardError), num(e.robustStandardError), num(e.horvitzThompson),
+                 num(e.horvitzThompsonStandardError)]
+            }
+            let leafColumns = ["leaf", "rule", "units", "below_floor", "p_min", "p_max", "hajek_mean", "se"]
+            let leafRows: [[ConsoleValue]] = (r.tree?.leaves ?? []).enumerated().map { k, l in
+                [.int(k + 1), .string(l.rule), .int(l.units), .int(l.belowFloor), num(l.minProbability), num(l.maxProbability), num(l.hajek),
+                 num(l.standardError)]
+            }
+            let naive = r.estimate.naive
+            let header = "Spillover report: \(r.experiment) (\(r.design) design, \(r.treated) against \(r.control)) on graph \(r.graph) "
+                + "(\(r.units) units in the contrast, \(r.edges) edges, \(r.heldOut) held out); metric \(r.metric); exposure \(r.mapping); "
+                + "\(r.replicates) re-runs of the design, floor \(fmt(r.floor))"
+            var text = header + "\nConditions (c: \(r.control), t: \(r.treated); 1 exposed, 0 not):\n"
+                + AlignedFormat().render(.table(Table(columns: conditionColumns, rows: conditionRows)))
+                + "Effects against \(r.control) with no exposure (Hájek, 95% intervals from Aronow–Samii's conservative variance):\n"
+                + AlignedFormat().render(.table(Table(columns: effectColumns, rows: effectRows)))
+                + "Naive difference in means (ignores the graph): \(num(naive.estimate).text) (SE \(num(naive.standardError).text))\n"
+            if let tree = r.tree {
+                text += "Spillover tree (\(tree.trainingUnits) units chose the splits, \(tree.estimationUnits) estimated the leaves; "
+                    + "\(tree.replicates) re-runs for the positivity gate):\n"
+                    + AlignedFormat().render(.table(Table(columns: leafColumns, rows: leafRows)))
+            }
+            if let html {
+                var page = HTMLPage(title: "Spillover report: \(r.experiment)")
+                page.paragraph(header)
+                page.heading("Outcome against the share of treated neighbours")
+                let series = [false, true].map { treated in
+                    let points = r.curve.filter { $0.treated == treated }
+                    return LineChart.Series(label: treated ? r.treated : r.control, x: points.map(\.meanFraction), y: points.map(\.meanOutcome),
+                                            colour: treated ? "#c0392b" : "#3b4a66")
+                }
+                var chart = LineChart(series: series, xLabel: "share of neighbours treated", yLabel: "mean \(r.metric)")
+                chart.includeZero = false
+                page.svg(chart.svg())
+                page.paragraph("Mean outcome of units by tenths of their neighbourhood's treated share, per own arm: the vertical gap is "
+                    + "the direct effect, the slope the spillover.")
+                page.heading("Effects")
+                page.svg(ForestPlot(items: r.estimate.effects.filter { $0.hajek.isFinite }.map {
+                    .init(label: "\($0.name) (\($0.treated.key) − \($0.reference.key))", estimate: $0.hajek, lower: $0.lower, upper: $0.upper,
+                          significant: $0.lower > 0 || $0.upper < 0)
+                }).svg())
+                page.table(columns: effectColumns, rows: effectRows.map { $0.map(\.text) })
+                page.heading("Exposure conditions")
+                page.table(columns: conditionColumns, rows: conditionRows.map { $0.map(\.text) })
+                if let tree = r.tree {
+                    page.heading("Heterogeneous spillover tree")
+                    page.svg(treeChart(tree).svg())
+                    page.table(columns: leafColumns, rows: leafRows.map { $0.map(\.text) })
+                }
+                try writePage(page, to: html)
+                text += "wrote \(html)\n"
+            }
+            return .summary(text, [("experiment", .string(r.experiment)), ("graph", .string(r.graph)), ("metric", .string(r.metric)),
+                                   ("exposure", .string(r.mapping.description)), ("replicates", .int(r.replicates)), ("units", .int(r.units)),
+                                   ("conditions", .array(Table(columns: conditionColumns, rows: conditionRows).objects)),
+                                   ("effects", .array(Table(columns: effectColumns, rows: effectRows).objects)),
+                                   ("naive", num(naive.estimate)), ("naive_se", num(naive.standardError)),
+                                   ("leaves", .array(Table(columns: leafColumns, rows: leafRows).objects))])
+        }
+
+        func treeChart(_ tree: SpilloverTree) -> TreeChart {
+            TreeChart(nodes: tree.nodes.map { node in
+                let edge = node.constraints.last?.description ?? ""
+                if let (l, r) = node.children {
+                    return .init(edge: edge, lines: ["\(node.trainingUnits) units", "mean \(fmt((node.trainingMean * 1000).rounded() / 1000))"],
+                                 children: [l, r])
+                }
+                let estimate = node.hajek.isFinite ? "\(fmt((node.hajek * 1000).rounded() / 1000)) ± \(fmt((1.96 * node.standardError * 1000).rounded() / 1000))" : "–"
+                return .init(edge: edge, lines: ["Hájek \(estimate)", "\(node.units) units", "\(node.belowFloor) below floor"],
+                             children: [], shade: "#eaf2ea")
+            })
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Exposure
+import Foundation
+import Postgres
+
+/// `graph import|list|clusters`: social and marketplace graphs over units, stored edge by edge and
+/// loaded as a CSR graph with one COPY out.
+public enum GraphStore {
+    /// A stored graph's catalog row.
+    public struct Info: Sendable {
+        public let id: Int64
+        public let name: String
+        public let directed: Bool
+        public let unitType: String
+        public let nodes: Int
+        public let edges: Int
+        public let selfLoops: Int
+        public let duplicates: Int
+        /// Edges dropped at import because an end is not a known unit.
+        public let unknownEdges: Int
+        public let source: String
+        public let createdAt: Date
+    }
+
+    /// What an import did; `unknownExample` names the first edge with an unknown end (file:line).
+    public struct ImportResult: Sendable {
+        public let info: Info
+        public let unknownExample: String?
+    }
+
+    /// Imports an edge list (header `source,target`) as graph `name`, replacing a graph of that
+    /// name, in one transaction. Both ends must be units of `unitType` in `units`: an edge naming
+    /// another is dropped and counted, as are self-loops and duplicate edges (for an undirected
+    /// graph `b,a` after `a,b` is a duplicate). A graph with no edge left is an error.
+    @discardableResult
+    public static func importCSV(path: String, name: String, directed: Bool, unitType: String = "user", in store: Store) throws -> ImportResult {
+        guard !name.isEmpty else { throw PlatformError("a graph needs a name") }
+        let file = try CSVFile(path: path, required: ["source", "target"])
+        let s = file.column("source")!, t = file.column("target")! // never nil: required above
+        return try store.connection.transaction { c in
+            var index: [String: Int32] = [:]
+            var units: [String] = []
+            for unit in try c.query("SELECT unit FROM units WHERE unit_type = \(unitType)").decode(String.self) {
+                index[unit] = Int32(units.count)
+                units.append(unit)
+            }
+            guard !units.isEmpty else {
+                throw PlatformError("\(path): there are no units of type \"\(unitType)\" to link; import units first")
+            }
+            var sources: [Int32] = [], targets: [Int32] = []
+            sources.reserveCapacity(file.records.count); targets.reserveCapacity(file.records.count)
+            var unknown = 0
+            var example: String?
+            for record in file.records {
+                let a = record.fields[s], b = record.fields[t]
+                guard !a.isEmpty else { throw PlatformError("\(path):\(record.line): field \"source\" is empty") }
+                guard !b.isEmpty else { throw PlatformError("\(path):\(record.line): field \"target\" is empty") }
+                guard let i = index[a], let j = index[b] else {
+                    unknown += 1
+                    if example == nil { example = "\(path):\(record.line): \"\(index[a] == nil ? a : b)\"" }
+                    continue
+                }
+                sources.append(i); targets.append(j)
+            }
+            let (g, dropped) = try exposure { () throws(ExposureError) in try Graph.build(nodes: units.count, sources: sources, targets: targets, directed: directed) }
+            guard g.edges > 0 else {
+                throw PlatformError("\(path): the graph has no edges left (\(file.records.count) rows: \(dropped.selfLoops) self-loops, "
+                    + "\(dropped.duplicates) duplicates, \(unknown) naming unknown units)")
+            }
+            let nodes = (0..<g.nodes).lazy.filter { g.degree($0) > 0 || (directed && !g.linked($0).isEmpty) }.count
+            try c.execute("DELETE FROM graph_edges WHERE graph_id IN (SELECT id FROM graphs WHERE name = \(name))")
+            try c.execute("DELETE FROM graphs WHERE name = \(name)")
+            let id = try c.query("""
+                INSERT INTO graphs (name, directed, unit_type, nodes, edges, self_loops, duplicates, unknown_edges, source)
+                VALUES (\(name), \(directed), \(unitType), \(Int32(nodes)), \(Int64(g.edges)), \(Int64(dropped.selfLoops)),
+                        \(Int64(dropped.duplicates)), \(Int64(unknown)), \(path))
+                RETURNING id
+                """).decode(Int64.self)[0]
+            try c.copyIn(SQLQuery(unsafeSQL: "COPY graph_edges (source, graph_id, target) FROM STDIN")) { writer in
+                let idText = String(id)
+                for i in 0..<g.nodes {
+                    for j in g.neighbours(i) where directed || Int(j) > i { try writer.writeRow(units[i], idText, units[Int(j)]) }
+                }
+            }
+            return ImportResult(info: try info(name, on: c), unknownExample: example)
+        }
+    }
+
+    /// Every stored graph.
+    public static func list(in store: Store) throws -> [Info] {
+        try store.connection.query("\(unsafeRaw: columns) FROM graphs ORDER BY name").map(decode)
+    }
+
+    static let columns = "SELECT id, name, directed, unit_type, nodes, edges, self_loops, duplicates, unknown_edges, source, created_at"
+
+    static func info(_ name: String, on c: Connection) throws -> Info {
+        guard let row = try c.query("\(unsafeRaw: columns) FROM graphs WHERE name = \(name)").first else {
+            throw PlatformError("there is no graph \"\(name)\"; graph import NAME FILE.csv creates one")
+        }
+        return try decode(row)
+    }
+
+    static func decode(_ row: Row) throws -> Info {
+        let (id, name, directed, unitType, nodes, edges, loops, duplicates, unknown, source, created) =
+            try row.decode((Int64, String, Bool, String, Int32, Int64, Int64, Int64, Int64, String, Date).self)
+        return Info(id: id, name: name, directed: directed, unitType: unitType, nodes: Int(nodes), edges: Int(edges), selfLoops: Int(loops),
+                    duplicates: Int(duplicates), unknownEdges: Int(unknown), source: source, createdAt: created)
+    }
+
+    /// A stored graph in memory: CSR over `units` (index i is `units[i]`).
+    public struct Loaded: Sendable {
+        public let info: Info
+        public let graph: Graph
+        public let units: [String]
+        public let index: [String: Int]
+    }
+
+    /// Loads a graph with one binary COPY out; `extraUnits` (such as an experiment's units that
+    /// have no edge) become isolated nodes after the graph's own.
+    static func load(_ name: String, extraUnits: [String] = [], on c: Connection) throws -> Loaded {
+        let info = try info(name, on: c)
+        var index: [String: Int] = [:]
+        var units: [String] = []
+        var sources: [Int32] = [], targets: [Int32] = []
+        sources.reserveCapacity(info.edges); targets.reserveCapacity(info.edges)
+        func node(_ unit: String) -> Int32 {
+            if let i = index[unit] { return Int32(i) }
+            index[unit] = units.count
+            units.append(unit)
+            return Int32(units.count - 1)
+        }
+        try c.copyOutBinaryRows(SQLQuery(unsafeSQL: "COPY (SELECT source, target FROM graph_edges WHERE graph_id = \(info.id)) TO STDOUT (FORMAT binary)")) { row in
+            try row.forEachField { field in
+                if field.index == 0 { sources.append(node(try field.string())) } else { targets.append(node(try field.string())) }
+            }
+        }
+        for unit in extraUnits where index[unit] == nil { _ = node(unit) }
+        let (g, _) = try exposure { () throws(ExposureError) in try Graph.build(nodes: units.count, sources: sources, targets: targets, directed: info.directed) }
+        return Loaded(info: info, graph: g, units: units, index: index)
+    }
+
+    /// What `graph clusters` did.
+    public struct ClusterResult: Sendable {
+        public let graph: String
+        public let mapping: String
+        public let method: String
+        public let units: Int
+        public let clusters: Int
+        public let largest: Int
+        /// The share of edges with both ends in one cluster.
+        public let insideShare: Double
+        public let modularity: Double
+    }
+
+    public enum ClusterMethod: String, Sendable, CaseIterable { case threeNet = "3net", louvain }
+
+    /// Clusters a stored graph (3-net or Louvain) and writes the unit → cluster mapping that cluster
+    /// designs use (`experiment create … --design cluster --clusters MAPPING`), replacing a mapping
+    /// of that name, in one transaction. Cluster ids are `NAME-c1`, `NAME-c2`, … by size.
+    @discardableResult
+    public static func cluster(_ name: String, method: ClusterMethod, mapping: String?, seed: UInt64, in store: Store) throws -> ClusterResult {
+        try store.connection.transaction { c in
+            let loaded = try load(name, on: c)
+            let g = loaded.graph
+            let raw = method == .threeNet ? Clustering.threeNet(g, seed: seed) : Clustering.louvain(g, seed: seed)
+            // Renumber by size (largest first), so ids are stable to read.
+            var sizes: [Int32: Int] = [:]
+            for k in raw { sizes[k, default: 0] += 1 }
+            let order = sizes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+            var rank: [Int32: Int] = [:]
+            for (r, k) in order.enumerated() { rank[k] = r + 1 }
+            let mappingName = mapping ?? name
+            guard !mappingName.isEmpty else { throw PlatformError("a cluster mapping needs a name") }
+            try c.execute("DELETE FROM unit_clusters WHERE mapping = \(mappingName)")
+            try c.copyIn("COPY unit_clusters (unit, mapping, cluster) FROM STDIN") { writer in
+                for i in 0..<g.nodes { try writer.writeRow(loaded.units[i], mappingName, "\(name)-c\(rank[raw[i]]!)") }
+            }
+            return ClusterResult(graph: name, mapping: mappingName, method: method.rawValue, units: g.nodes, clusters: order.count,
+                                 largest: sizes.values.max() ?? 0, insideShare: Clustering.insideShare(g, raw),
+                                 modularity: Clustering.modularity(g, raw))
+        }
+    }
+}
+
+/// Runs pure exposure code, turning its errors into platform errors.
+func exposure<T>(_ body: () throws(ExposureError) -> T) throws -> T {
+    do { return try body() } catch { throw PlatformError(error.description) }
+}
