@@ -85,7 +85,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation"],
+            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(

@@ -61,6 +61,8 @@ case "allocate-glpk":
     }
 case "allocate":
     offline("allocate [UNITS]") { args in try AllocateBench.run(units: number(args, 0, 1_000_000)) }
+case "exposure":
+    offline("exposure [NODES [EDGES]]") { args in try ExposureBench.run(nodes: number(args, 0, 1_000_000), edges: number(args, 1, 10_000_000)) }
 case "qini":
     offline("qini DIR [ROWS]", needsDirectory: true) { args in try QiniBench.run(directory: args[0], rows: number(args, 1, 10_000_000)) }
 case "uplift-fit":

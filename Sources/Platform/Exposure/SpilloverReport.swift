@@ -163,6 +163,7 @@ public enum SpilloverReport {
         }
         let c = store.connection
         return try c.transaction { c in
+            _ = try Experiment.load(name, on: c) // an unknown experiment is the first thing to say
             guard let metric = try Metrics.find(o.metric, on: c) else { throw PlatformError("there is no metric \"\(o.metric)\"") }
             guard metric.kind != .ratio else { throw PlatformError("metric \"\(o.metric)\" is a ratio; spillover reports take mean or proportion metrics") }
             let on = try ExperimentOnGraph.load(name, graph: o.graph, arm: o.arm, on: c)
