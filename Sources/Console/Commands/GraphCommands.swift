@@ -170,6 +170,8 @@ extension ReportCommands {
                 text += "Spillover tree (\(tree.trainingUnits) units chose the splits, \(tree.estimationUnits) estimated the leaves; "
                     + "\(tree.replicates) re-runs for the positivity gate):\n"
                     + AlignedFormat().render(.table(Table(columns: leafColumns, rows: leafRows)))
+            } else if let note = r.treeNote {
+                text += note + "\n"
             }
             if let html {
                 var page = HTMLPage(title: "Spillover report: \(r.experiment)")

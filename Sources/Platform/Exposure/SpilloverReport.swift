@@ -149,6 +149,8 @@ public enum SpilloverReport {
         public let estimate: SpilloverEstimator
         public let curve: [CurvePoint]
         public let tree: SpilloverTree?
+        /// Why the tree is missing when it was asked for.
+        public let treeNote: String?
         public let seconds: Double
     }
 
@@ -216,16 +218,23 @@ public enum SpilloverReport {
                 }
             }
             var tree: SpilloverTree?
-            if o.tree {
+            var treeNote: String?
+            // The tree keeps every unit's motif vector in every re-run (8 floats each): at most
+            // 32 million unit-runs (1 GiB), and enough runs to resolve the floor.
+            let treeReplicates = min(o.replicates, 200, 32_000_000 / max(n, 1))
+            if o.tree, Double(treeReplicates) * o.floor < 10 {
+                treeNote = "the spillover tree was skipped: \(n) units need \(Int((10 / o.floor).rounded(.up))) re-runs of their motifs, "
+                    + "more than the 32 million unit-runs it may hold"
+            } else if o.tree {
                 tree = try exposure { () throws(ExposureError) in
-                    try SpilloverTree.grow(g, arm: on.arm, outcome: y, inExperiment: inExperiment, replicates: min(o.replicates, 200),
+                    try SpilloverTree.grow(g, arm: on.arm, outcome: y, inExperiment: inExperiment, replicates: treeReplicates,
                                            floor: o.floor, seed: 17, draw: draw)
                 }
             }
             return Result(experiment: e.name, design: e.design.rawValue, graph: o.graph, metric: o.metric, mapping: mapping,
                           replicates: o.replicates, floor: o.floor, control: e.arms[0].name, treated: e.arms[on.treatedArm].name,
                           units: units, graphNodes: on.loaded.info.nodes, edges: g.edges, heldOut: on.heldOut, estimate: estimate,
-                          curve: curve, tree: tree, seconds: Date().timeIntervalSince(started))
+                          curve: curve, tree: tree, treeNote: treeNote, seconds: Date().timeIntervalSince(started))
         }
     }
 }

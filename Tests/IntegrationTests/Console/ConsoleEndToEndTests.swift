@@ -42,7 +42,7 @@ final class ConsoleEndToEndTests: XCTestCase {
         let tables = try Connection(.url(url)).query("""
             SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
             """).decode(String.self)
-        XCTAssertEqual(tables, ["allocation_runs", "allocations", "arm_weights", "arms", "assignments", "experiment_phases", "experiments", "feature_sets", "holdout",
+        XCTAssertEqual(tables, ["allocation_runs", "allocations", "arm_weights", "arms", "assignments", "experiment_phases", "experiments", "feature_sets", "graph_edges", "graphs", "holdout",
                                 "metrics", "model_components", "models", "outcomes", "schema_migrations", "scores", "true_effects",
                                 "unit_clusters", "unit_features", "units"])
     }
