@@ -30,9 +30,10 @@ report spillover referral-boost --graph social --metric sessions --html spillove
 
 # A user split on the same graph: every condition occurs, so direct and indirect effects are
 # estimable under fractional exposure (at least 70% of friends treated, or at least 70% in control),
-# while the naive difference in means sees only the direct effect. Here "exposed" means about 80% of
-# friends treated and "not" about 20%, so the planted indirect effect is about 1.0 × 0.6 and the total
-# about 0.5 + 0.6, not the 1.5 of a full launch: the contrasts are between the conditions observed.
+# while the naive difference in means sees only the direct effect. Here "exposed" means about three
+# quarters of friends treated and "not" about a quarter, so the planted indirect effect is about
+# 1.0 × 0.5 and the total about 0.5 + 0.5, not the 1.5 of a full launch: the contrasts compare the
+# conditions the design produces.
 experiment create referral-user --arms control:50,treatment:50
 experiment start referral-user
 assign referral-user --units social-units.csv
