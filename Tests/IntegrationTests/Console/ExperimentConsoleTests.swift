@@ -4,23 +4,7 @@ import Postgres
 import _TestSupport
 
 /// The experiment commands through the built binary.
-final class ExperimentConsoleTests: XCTestCase {
-    var database = ""
-    var url = ""
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        (database, url) = try TestDatabase.createDatabase()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-exp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        XCTAssertEqual(try CausewayBinary.run(["--db", url, "db", "migrate"]).status, 0)
-    }
-
-    override func tearDown() {
-        TestDatabase.dropDatabase(database)
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class ExperimentConsoleTests: ConsoleTestCase {
     private func json(_ line: Substring) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }

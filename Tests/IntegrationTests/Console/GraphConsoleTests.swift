@@ -4,23 +4,7 @@ import Postgres
 import _TestSupport
 
 /// simulate graph, graph and report spillover commands through the built binary.
-final class GraphConsoleTests: XCTestCase {
-    var database = ""
-    var url = ""
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        (database, url) = try TestDatabase.createDatabase()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-graph-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        XCTAssertEqual(try CausewayBinary.run(["--db", url, "db", "migrate"]).status, 0)
-    }
-
-    override func tearDown() {
-        TestDatabase.dropDatabase(database)
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
+final class GraphConsoleTests: ConsoleTestCase {
     func testSpilloverWalkthroughInJSONAndHTML() throws {
         let d = directory.path
         let script = """

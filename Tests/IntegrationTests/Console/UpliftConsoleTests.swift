@@ -4,23 +4,7 @@ import Postgres
 import _TestSupport
 
 /// simulate, import features and model commands through the built binary.
-final class UpliftConsoleTests: XCTestCase {
-    var database = ""
-    var url = ""
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        (database, url) = try TestDatabase.createDatabase()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-uplift-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        XCTAssertEqual(try CausewayBinary.run(["--db", url, "db", "migrate"]).status, 0)
-    }
-
-    override func tearDown() {
-        TestDatabase.dropDatabase(database)
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
+final class UpliftConsoleTests: ConsoleTestCase {
     func testSimulateTrainShowScoreInJSON() throws {
         let script = """
             simulate units 3000 --setup B --name trial --seed 3

@@ -6,6 +6,17 @@ import Postgres
 import Randomization
 
 final class GraphStoreTests: ExperimentTestCase {
+    /// Writes a Watts–Strogatz graph's files, imports its units and the graph as "g".
+    func smallWorld(nodes: Int, k: Int, seed: UInt64) throws -> (edges: URL, units: URL) {
+        let edges = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-edges.csv")
+        let units = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-units.csv")
+        files += [edges, units]
+        try GraphSimulation.writeGraph(nodes: nodes, k: k, rewire: 0.1, seed: seed, prefix: "m", edgesPath: edges.path, unitsPath: units.path)
+        try UnitImport.run(path: units.path, in: store)
+        try GraphStore.importCSV(path: edges.path, name: "g", directed: false, in: store)
+        return (edges, units)
+    }
+
     func testImportDropsAndCountsAndWritesNothingOnError() throws {
         try UnitImport.run(path: try csv("unit,group\nu1,a\nu2,a\nu3,b\nu4,b\n"), in: store)
         let edges = try csv("source,target\nu1,u2\nu2,u1\nu3,u3\nu1,u9\nu2,u3\nu2,u3\n")
@@ -45,12 +56,7 @@ final class GraphStoreTests: ExperimentTestCase {
     /// A 400-unit small world: clusters, the motif census through the store against a brute-force
     /// count from the edge file, and the spillover report's refusals.
     func testClustersMotifsAndRefusals() throws {
-        let edgesPath = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-edges.csv")
-        let unitsPath = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-units.csv")
-        files += [edgesPath, unitsPath]
-        try GraphSimulation.writeGraph(nodes: 400, k: 6, rewire: 0.1, seed: 3, prefix: "m", edgesPath: edgesPath.path, unitsPath: unitsPath.path)
-        try UnitImport.run(path: unitsPath.path, in: store)
-        try GraphStore.importCSV(path: edgesPath.path, name: "g", directed: false, in: store)
+        let (edgesPath, unitsPath) = try smallWorld(nodes: 400, k: 6, seed: 3)
         let c = try GraphStore.cluster("g", method: .louvain, mapping: nil, seed: 1, in: store)
         XCTAssertEqual(c.units, 400)
         XCTAssertGreaterThan(c.clusters, 3)
@@ -129,12 +135,7 @@ final class GraphStoreTests: ExperimentTestCase {
     /// interval covers direct + spillover, the naive contrast falls short of it, and the tree's
     /// leaves are honest Hájek means.
     func testSpilloverReportRecoversThePlantedTotalEffect() throws {
-        let edgesPath = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-edges.csv")
-        let unitsPath = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-units.csv")
-        files += [edgesPath, unitsPath]
-        try GraphSimulation.writeGraph(nodes: 3000, k: 10, rewire: 0.1, seed: 8, prefix: "m", edgesPath: edgesPath.path, unitsPath: unitsPath.path)
-        try UnitImport.run(path: unitsPath.path, in: store)
-        try GraphStore.importCSV(path: edgesPath.path, name: "g", directed: false, in: store)
+        let (_, unitsPath) = try smallWorld(nodes: 3000, k: 10, seed: 8)
         try GraphStore.cluster("g", method: .louvain, mapping: nil, seed: 1, in: store)
         var d = ExperimentCatalog.Definition(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)])
         d.design = .cluster
