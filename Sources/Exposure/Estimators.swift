@@ -263,7 +263,8 @@ public struct ExposureDesign: Sendable {
         var mask = [UInt16](repeating: 0, count: d.partners.count)
         let n = p.units, words = p.words
         mask.withUnsafeMutableBufferPointer { buffer in
-            let shared = Shared(buffer.baseAddress!)
+            guard let base = buffer.baseAddress else { return } // nil only for an empty buffer: nothing to fill
+            let shared = Shared(base)
             let chunks = max(1, min(threads * 8, n / 1024 + 1))
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 p.bits.withUnsafeBufferPointer { bits in

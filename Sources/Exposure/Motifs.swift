@@ -37,7 +37,8 @@ public struct MotifCensus: Sendable {
         var stats = [Int64](repeating: 0, count: n * 8)
         let outOffsets = g.offsets, out = g.targets, linkedOffsets = g.linkedOffsets, linked = g.linkedTargets
         stats.withUnsafeMutableBufferPointer { buffer in
-            let result = Shared(buffer.baseAddress!)
+            guard let base = buffer.baseAddress else { return } // nil only for an empty buffer: nothing to fill
+            let result = Shared(base)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 out.withUnsafeBufferPointer { out in
                     linked.withUnsafeBufferPointer { linked in

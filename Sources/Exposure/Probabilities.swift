@@ -22,7 +22,8 @@ public struct ExposureProbabilities: Sendable {
         let n = g.nodes, words = (R + 63) / 64
         var bits = [UInt64](repeating: 0, count: n * 4 * words)
         bits.withUnsafeMutableBufferPointer { buffer in
-            let shared = Shared(buffer.baseAddress!)
+            guard let base = buffer.baseAddress else { return } // nil only for an empty buffer: nothing to fill
+            let shared = Shared(base)
             // Each thread owns whole words, so no two threads write the same word.
             let workers = max(1, min(threads, words))
             DispatchQueue.concurrentPerform(iterations: workers) { t in

@@ -172,6 +172,7 @@ public enum GraphStore {
             guard !mappingName.isEmpty else { throw PlatformError("a cluster mapping needs a name") }
             try c.execute("DELETE FROM unit_clusters WHERE mapping = \(mappingName)")
             try c.copyIn("COPY unit_clusters (unit, mapping, cluster) FROM STDIN") { writer in
+                // never nil: rank has every cluster id that raw holds
                 for i in 0..<g.nodes { try writer.writeRow(loaded.units[i], mappingName, "\(name)-c\(rank[raw[i]]!)") }
             }
             return ClusterResult(graph: name, mapping: mappingName, method: method.rawValue, units: g.nodes, clusters: order.count,

@@ -71,7 +71,7 @@ struct ExperimentOnGraph {
             for (unit, cluster) in try c.query("SELECT unit, cluster FROM unit_clusters WHERE mapping = \(mapping)").decode((String, String).self) {
                 guard let i = loaded.index[unit], drawn[i] else { continue }
                 if keyIndex[cluster] == nil { keyIndex[cluster] = Int32(keys.count); keys.append(cluster) }
-                drawKey[i] = keyIndex[cluster]!
+                drawKey[i] = keyIndex[cluster]! // never nil: set just above
             }
             if let i = drawn.indices.first(where: { drawn[$0] && drawKey[$0] < 0 }) {
                 throw PlatformError("unit \"\(loaded.units[i])\" is assigned but has no cluster in mapping \"\(mapping)\"")
