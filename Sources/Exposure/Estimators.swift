@@ -50,6 +50,28 @@ public struct Dependence: Sendable {
         self.partners = partners
     }
 
+    /// An upper bound on the dependent pairs `init` would list (each pair counted once per
+    /// randomization unit the two share), cheap to compute: to refuse a graph too large to hold them.
+    public static func pairBound(_ g: Graph, randomizationUnit: [Int32]) -> Int {
+        let clusters = (randomizationUnit.max().map { Int($0) } ?? -1) + 1
+        var touch = [Int](repeating: 0, count: max(clusters, 0))
+        var seen = [Int](repeating: -1, count: max(clusters, 0))
+        var bound = 0
+        for pass in 0..<2 {
+            for i in 0..<g.nodes {
+                func visit(_ c: Int32) {
+                    guard c >= 0, seen[Int(c)] != i else { return }
+                    seen[Int(c)] = i
+                    if pass == 0 { touch[Int(c)] += 1 } else { bound += touch[Int(c)] - 1 }
+                }
+                visit(randomizationUnit[i])
+                for j in g.neighbours(i) { visit(randomizationUnit[Int(j)]) }
+            }
+            for k in seen.indices { seen[k] = -1 }
+        }
+        return bound
+    }
+
     public func partners(of i: Int) -> ArraySlice<Int32> { partners[offsets[i]..<offsets[i + 1]] }
     public var pairs: Int { partners.count }
 }

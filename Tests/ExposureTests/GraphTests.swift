@@ -144,3 +144,25 @@ final class GraphTests: XCTestCase {
         XCTAssertGreaterThan(Clustering.insideShare(g, net), 0.3)
     }
 }
+
+extension GraphTests {
+    /// The bound on dependent pairs is at least the pairs listed, and equal when no two units share
+    /// more than one randomization unit.
+    func testDependencePairBound() throws {
+        let ws = SyntheticGraph.wattsStrogatz(nodes: 2000, k: 6, rewire: 0.1, seed: 4)
+        let g = try Graph.build(nodes: 2000, sources: ws.sources, targets: ws.targets).0
+        let clusters = Clustering.louvain(g, seed: 2)
+        for unit in [clusters, (0..<Int32(2000)).map { $0 }] {
+            let d = Dependence(g, randomizationUnit: unit)
+            XCTAssertGreaterThanOrEqual(Dependence.pairBound(g, randomizationUnit: unit), d.pairs)
+            XCTAssertGreaterThan(d.pairs, 0)
+        }
+        // One randomization unit per node and no edges: nobody depends on anybody.
+        let isolated = try Graph.build(nodes: 5, sources: [], targets: []).0
+        XCTAssertEqual(Dependence.pairBound(isolated, randomizationUnit: [0, 1, 2, 3, 4]), 0)
+        XCTAssertEqual(Dependence(isolated, randomizationUnit: [0, 1, 2, 3, 4]).pairs, 0)
+        // All in one cluster: every ordered pair.
+        XCTAssertEqual(Dependence.pairBound(isolated, randomizationUnit: [0, 0, 0, 0, 0]), 20)
+        XCTAssertEqual(Dependence(isolated, randomizationUnit: [0, 0, 0, 0, 0]).pairs, 20)
+    }
+}
