@@ -36,8 +36,9 @@ public struct SpilloverTree: Sendable {
         public var children: (Int, Int)?
         public let trainingUnits: Int
         public let trainingMean: Double
-        /// Leaves only: the estimation half's Hájek mean and its standard error (units treated as
-        /// independent), units in the leaf, those below the floor, and the probability range.
+        /// Leaves only: the estimation half's Hájek mean and its standard error (linearised; over
+        /// the design's dependent pairs when the tree was given them, else units taken as independent),
+        /// units in the leaf, those below the floor, and the probability range.
         public var units = 0
         public var belowFloor = 0
         public var hajek = Double.nan
@@ -60,7 +61,8 @@ public struct SpilloverTree: Sendable {
     ///   - arm: each unit's arm under the actual assignment (1, 0, −1 outside the contrast).
     ///   - draw: the design re-run with fresh salts (as for `ExposureProbabilities`).
     public static func grow(_ g: Graph, arm: [Int8], outcome y: [Double], inExperiment: [Bool], replicates R: Int, floor: Double,
-                            seed: UInt64, maxDepth: Int = 3, threads: Int = 2, draw: @Sendable (Int) -> [Int8]) throws(ExposureError) -> SpilloverTree {
+                            seed: UInt64, maxDepth: Int = 3, threads: Int = 2, dependence: Dependence? = nil,
+                            draw: @Sendable (Int) -> [Int8]) throws(ExposureError) -> SpilloverTree {
         let n = g.nodes, F = features.count
         guard R >= 1 else { throw ExposureError("the tree needs at least one replicate") }
         guard arm.count == n, y.count == n, inExperiment.count == n else { throw ExposureError("one arm, outcome and flag per unit") }
@@ -159,22 +161,31 @@ public struct SpilloverTree: Sendable {
             let path = nodes[k].constraints
             var total = 0.0, weight = 0.0, units = 0, belowFloor = 0
             var lo = Double.infinity, hi = -Double.infinity
-            var kept: [(Double, Double)] = []
+            var kept: [(unit: Int, pi: Double)] = []
             for i in estimation where observed.withUnsafeBufferPointer({ inRegion($0, i, path) }) {
                 let pi = probability(i, path)
                 guard pi >= floor else { belowFloor += 1; continue }
                 units += 1
                 total += y[i] / pi; weight += 1 / pi
                 lo = min(lo, pi); hi = max(hi, pi)
-                kept.append((y[i], pi))
+                kept.append((i, pi))
             }
             nodes[k].units = units
             nodes[k].belowFloor = belowFloor
             if weight > 0 {
                 let m = total / weight
                 nodes[k].hajek = m
-                let v = kept.reduce(0) { $0 + (($1.0 - m) / $1.1) * (($1.0 - m) / $1.1) }
-                nodes[k].standardError = v.squareRoot() / weight
+                // Linearised residuals; with the design's dependence, summed over dependent pairs too.
+                var u: [Int: Double] = [:]
+                for (i, pi) in kept { u[i] = (y[i] - m) / pi }
+                var v = 0.0
+                for (i, _) in kept {
+                    let ui = u[i]! // never nil: filled above
+                    var s = ui
+                    if let dependence { for j in dependence.partners(of: i) { s += u[Int(j)] ?? 0 } }
+                    v += ui * s
+                }
+                nodes[k].standardError = max(0, v).squareRoot() / weight
                 nodes[k].minProbability = lo; nodes[k].maxProbability = hi
             }
         }

@@ -21,7 +21,9 @@ final class SpilloverTreeTests: XCTestCase {
         let truth = (0..<n).map { i in 1 + 0.5 * Double(arm[i]) + (fraction(i) >= 0.5 ? 1.0 : 0) }
         let y = truth.map { $0 + noise.normal() }
         let tree = try SpilloverTree.grow(g, arm: arm, outcome: y, inExperiment: [Bool](repeating: true, count: n), replicates: 200,
-                                          floor: 0.05, seed: 3) { r in draw(10_000 + UInt64(r)) }
+                                          floor: 0.05, seed: 3, dependence: Dependence(g, randomizationUnit: (0..<Int32(n)).map { $0 })) { r in
+            draw(10_000 + UInt64(r))
+        }
         let leaves = tree.leaves
 
         XCTAssertGreaterThanOrEqual(leaves.count, 3)

@@ -234,7 +234,7 @@ public enum SpilloverReport {
             } else if o.tree {
                 tree = try exposure { () throws(ExposureError) in
                     try SpilloverTree.grow(g, arm: on.arm, outcome: y, inExperiment: inExperiment, replicates: treeReplicates,
-                                           floor: o.floor, seed: 17, draw: draw)
+                                           floor: o.floor, seed: 17, dependence: dependence, draw: draw)
                 }
             }
             return Result(experiment: e.name, design: e.design.rawValue, graph: o.graph, metric: o.metric, mapping: mapping,
