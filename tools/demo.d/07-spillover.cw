@@ -28,6 +28,11 @@ graph motifs social --experiment referral-boost --out motifs.csv
 # direct and indirect effects fall below the positivity floor and are reported as such.
 report spillover referral-boost --graph social --metric sessions --html spillover.html
 
+# Aronow–Samii's variance is valid but, under a cluster design, several times too wide (every pair of
+# users in one cluster that can never be in t1 and c0 together adds a conservative term). The
+# dependence-robust standard error sums the linearised residuals over the pairs that share a cluster.
+report spillover referral-boost --graph social --metric sessions --interval robust --no-tree
+
 # A user split on the same graph: every condition occurs, so direct and indirect effects are
 # estimable under fractional exposure (at least 70% of friends treated, or at least 70% in control),
 # while the naive difference in means sees only the direct effect. Here "exposed" means about three

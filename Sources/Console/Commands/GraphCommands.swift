@@ -3,6 +3,7 @@ import Exposure
 import Foundation
 import Platform
 import Reports
+import Stats
 
 /// `graph import|list|clusters|motifs`
 struct GraphCommands: ParsableCommand {
@@ -113,8 +114,10 @@ extension ReportCommands {
                 or none; fraction:Q: at least Q of them treated, or at least Q in control; absolute:K: at least K \
                 treated, or none). Probabilities of each condition come from re-running the experiment's design R \
                 times with fresh salts (Aronow & Samii 2017); units below --floor for a condition are left out of \
-                its contrasts and counted. Intervals use Aronow & Samii's conservative variance; robust_se is the \
-                dependence-robust (network HAC) standard error. The tree splits units on their own arm and motif \
+                its contrasts and counted. Intervals use Aronow & Samii's conservative variance (--interval as), or \
+                the dependence-robust (network HAC) standard error, robust_se (--interval robust): A–S is valid \
+                but can be several times too wide under cluster designs; the robust one tracks the spread but \
+                can undercover in small samples. The tree splits units on their own arm and motif \
                 vector (honest halves, positivity gate), with Hájek leaf means.
                 """)
         @Argument(help: "The experiment.") var name: String
@@ -124,6 +127,8 @@ extension ReportCommands {
         @Option(help: "full, fraction:Q or absolute:K (default: full for cluster designs, fraction:0.75 for user splits).") var exposure: String?
         @Option(help: "The positivity floor.") var floor: Double = 0.05
         @Option(help: "The treated arm (default: the second arm).") var arm: String?
+        @Option(help: "as (Aronow–Samii's conservative variance) or robust (the dependence-robust standard error) for the intervals.")
+        var interval: String = "as"
         @Flag(help: "Skip the heterogeneous-spillover tree.") var noTree = false
         @Option(help: "Also write a self-contained HTML page with charts to FILE.") var html: String?
 
@@ -136,7 +141,10 @@ extension ReportCommands {
             if let exposure {
                 do { options.mapping = try ExposureMapping(parsing: exposure) } catch { throw ConsoleError("--exposure: \(error.description)") }
             }
+            guard interval == "as" || interval == "robust" else { throw ConsoleError("--interval must be as or robust") }
+            let robust = interval == "robust"
             let r = try SpilloverReport.run(name, options: options, in: context.store())
+            let z = Normal.quantile(0.975)
             func num(_ v: Double) -> ConsoleValue { v.isFinite ? .double((v * 1e4).rounded() / 1e4) : .null }
             let conditionColumns = ["condition", "arm", "exposure", "units", "population", "below_floor", "p_min", "p_max", "ht_mean", "hajek_mean", "se"]
             let conditionRows: [[ConsoleValue]] = r.estimate.means.map { m in
@@ -147,9 +155,13 @@ extension ReportCommands {
                         num(m.horvitzThompson), num(m.hajek), num(m.hajekStandardError)]
             }
             let effectColumns = ["effect", "contrast", "units", "below_floor", "hajek", "low", "high", "se", "robust_se", "ht", "ht_se"]
-            let effectRows: [[ConsoleValue]] = r.estimate.effects.map { e in
+            // The interval from the chosen standard error.
+            let effects = r.estimate.effects.map { e -> (SpilloverEstimator.Effect, Double, Double) in
+                robust ? (e, e.hajek - z * e.robustStandardError, e.hajek + z * e.robustStandardError) : (e, e.lower, e.upper)
+            }
+            let effectRows: [[ConsoleValue]] = effects.map { e, low, high in
                 [.string(e.name), .string("\(e.treated.key) − \(e.reference.key)"), .int(e.population), .int(e.belowFloor), num(e.hajek),
-                 num(e.lower), num(e.upper), num(e.hajekStandardError), num(e.robustStandardError), num(e.horvitzThompson),
+                 num(low), num(high), num(e.hajekStandardError), num(e.robustStandardError), num(e.horvitzThompson),
                  num(e.horvitzThompsonStandardError)]
             }
             let leafColumns = ["leaf", "rule", "units", "below_floor", "p_min", "p_max", "hajek_mean", "se"]
@@ -163,7 +175,8 @@ extension ReportCommands {
                 + "\(r.replicates) re-runs of the design, floor \(fmt(r.floor))"
             var text = header + "\nConditions (c: \(r.control), t: \(r.treated); 1 exposed, 0 not):\n"
                 + AlignedFormat().render(.table(Table(columns: conditionColumns, rows: conditionRows)))
-                + "Effects against \(r.control) with no exposure (Hájek, 95% intervals from Aronow–Samii's conservative variance):\n"
+                + "Effects against \(r.control) with no exposure (Hájek, 95% intervals from "
+                + (robust ? "the dependence-robust standard error):\n" : "Aronow–Samii's conservative variance):\n")
                 + AlignedFormat().render(.table(Table(columns: effectColumns, rows: effectRows)))
                 + "Naive difference in means (ignores the graph): \(num(naive.estimate).text) (SE \(num(naive.standardError).text))\n"
             if let tree = r.tree {
@@ -188,9 +201,9 @@ extension ReportCommands {
                 page.paragraph("Mean outcome of units by tenths of their neighbourhood's treated share, per own arm: the vertical gap is "
                     + "the direct effect, the slope the spillover.")
                 page.heading("Effects")
-                page.svg(ForestPlot(items: r.estimate.effects.filter { $0.hajek.isFinite }.map {
-                    .init(label: "\($0.name) (\($0.treated.key) − \($0.reference.key))", estimate: $0.hajek, lower: $0.lower, upper: $0.upper,
-                          significant: $0.lower > 0 || $0.upper < 0)
+                page.svg(ForestPlot(items: effects.filter { $0.0.hajek.isFinite }.map { e, low, high in
+                    .init(label: "\(e.name) (\(e.treated.key) − \(e.reference.key))", estimate: e.hajek, lower: low, upper: high,
+                          significant: low > 0 || high < 0)
                 }).svg())
                 page.table(columns: effectColumns, rows: effectRows.map { $0.map(\.text) })
                 page.heading("Exposure conditions")
@@ -205,6 +218,7 @@ extension ReportCommands {
             }
             return .summary(text, [("experiment", .string(r.experiment)), ("graph", .string(r.graph)), ("metric", .string(r.metric)),
                                    ("exposure", .string(r.mapping.description)), ("replicates", .int(r.replicates)), ("units", .int(r.units)),
+                                   ("interval", .string(interval)),
                                    ("conditions", .array(Table(columns: conditionColumns, rows: conditionRows).objects)),
                                    ("effects", .array(Table(columns: effectColumns, rows: effectRows).objects)),
                                    ("naive", num(naive.estimate)), ("naive_se", num(naive.standardError)),

@@ -18,24 +18,31 @@ final class GraphConsoleTests: ConsoleTestCase {
             simulate spillover e --graph social --metric y --direct 0.5 --spillover 1.0
             graph motifs social --experiment e --out \(d)/motifs.csv
             report spillover e --graph social --metric y --html \(d)/spillover.html
+            report spillover e --graph social --metric y --interval robust --no-tree
             """
         let run = try CausewayBinary.run(["--db", url, "--format", "json", "--on-error-stop", "-f", "-"], input: script)
         XCTAssertEqual(run.status, 0, run.stderr)
         let documents = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        XCTAssertEqual(documents.count, 10, "one object per command")
+        XCTAssertEqual(documents.count, 11, "one object per command")
         let imported = try XCTUnwrap(documents.first { $0["unknown_edges"] != nil })
         XCTAssertEqual(imported["nodes"] as? Int, 2000)
         let clusters = try XCTUnwrap(documents.first { $0["modularity"] != nil })
         XCTAssertGreaterThan(try XCTUnwrap(clusters["inside_share"] as? Double), 0.7)
         let motifs = try XCTUnwrap(documents.first { $0["egos"] != nil })
         XCTAssertEqual(motifs["egos"] as? Int, 2000)
-        let report = try XCTUnwrap(documents.last)
+        let report = try XCTUnwrap(documents.dropLast().last)
         XCTAssertEqual(report["exposure"] as? String, "full")
         let effects = try XCTUnwrap(report["effects"] as? [[String: Any]])
         XCTAssertEqual(effects.map { $0["effect"] as? String }, ["direct", "indirect", "total"])
         let total = effects[2]
         let low = try XCTUnwrap(total["low"] as? Double), high = try XCTUnwrap(total["high"] as? Double)
         XCTAssertTrue(low <= 1.5 && 1.5 <= high, "total effect interval \(low)…\(high) covers the planted 1.5")
+        // The robust interval is the estimate ± 1.96 robust SEs, narrower than Aronow–Samii's here.
+        let robust = try XCTUnwrap((documents.last?["effects"] as? [[String: Any]])?.last)
+        XCTAssertEqual((documents.last?["leaves"] as? [Any])?.count, 0, "--no-tree")
+        let se = try XCTUnwrap(robust["robust_se"] as? Double), estimate = try XCTUnwrap(robust["hajek"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(robust["low"] as? Double), estimate - 1.959964 * se, accuracy: 2e-4)
+        XCTAssertLessThan(try XCTUnwrap(robust["high"] as? Double) - (robust["low"] as? Double ?? 0), high - low)
         let page = try String(contentsOfFile: "\(d)/spillover.html", encoding: .utf8)
         XCTAssertTrue(page.contains("<svg") && page.contains("share of neighbours treated") && page.contains("Heterogeneous spillover tree"))
         XCTAssertEqual(try String(contentsOfFile: "\(d)/motifs.csv", encoding: .utf8).split(separator: "\n").count, 2001)
