@@ -105,6 +105,16 @@ final class GraphStoreTests: ExperimentTestCase {
             let treated = alters.filter { arm[$0]! }.count
             XCTAssertEqual(f[1], arm[ego]! ? "treatment" : "control")
             XCTAssertEqual(f[2...10].map { Int($0)! }, [alters.count, treated, alters.count - treated] + closed + open, ego)
+            // The vector: own arm, treated share, then each shape's shares.
+            let x = f[11...].map { Double($0)! }
+            XCTAssertEqual(x.count, 8)
+            XCTAssertEqual(x[0], arm[ego]! ? 1 : 0)
+            XCTAssertEqual(x[1], alters.isEmpty ? 0 : Double(treated) / Double(alters.count), accuracy: 1e-5)
+            let closedTotal = Double(closed.reduce(0, +)), openTotal = Double(open.reduce(0, +))
+            for t in 0..<3 {
+                XCTAssertEqual(x[2 + t], closedTotal > 0 ? Double(closed[t]) / closedTotal : 0, accuracy: 1e-5)
+                XCTAssertEqual(x[5 + t], openTotal > 0 ? Double(open[t]) / openTotal : 0, accuracy: 1e-5)
+            }
         }
 
         // Refusals.
