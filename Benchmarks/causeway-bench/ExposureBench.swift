@@ -48,5 +48,9 @@ enum ExposureBench {
         report("exposure probabilities, \(keys.count) 3-net clusters, R = 100 (2 threads)", rows: n, seconds: try seconds {
             p = try ExposureProbabilities.estimate(graph, mapping: .fraction(0.75), replicates: 100, draw: clusterDraw)
         })
+        var louvain: [Int32] = []
+        report("Louvain clustering (1 thread)", rows: graph.edges, seconds: seconds { louvain = Clustering.louvain(graph, seed: 3) })
+        print("Louvain: \(Set(louvain).count) clusters, modularity \(Clustering.modularity(graph, louvain)), "
+            + "edges inside \(Clustering.insideShare(graph, louvain))")
     }
 }
