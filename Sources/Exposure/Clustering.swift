@@ -71,9 +71,9 @@ public enum Clustering {
                 order.shuffle(using: &rng)
                 for v in order {
                     let own = community[v], k = strength[v]
-                    var selfLoop = 0.0
+                    // A self-loop (a community's internal weight) moves with the node: no part of the gain.
                     for (u, w) in adjacency[v] {
-                        if u == v { selfLoop += w; continue }
+                        if u == v { continue }
                         let c = community[u]
                         if weightTo[c] == 0 { touched.append(c) }
                         weightTo[c] += w
@@ -90,7 +90,6 @@ public enum Clustering {
                     for c in touched { weightTo[c] = 0 }
                     weightTo[own] = 0
                     touched.removeAll(keepingCapacity: true)
-                    _ = selfLoop
                 }
             }
             guard anyMove else { break }
