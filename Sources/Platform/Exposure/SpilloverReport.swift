@@ -194,11 +194,11 @@ public enum SpilloverReport {
             let p = try exposure { () throws(ExposureError) in
                 try ExposureProbabilities.estimate(g, mapping: mapping, replicates: o.replicates, threads: o.threads, draw: draw)
             }
-            // Each dependent pair costs 6 bytes (partner and mask); refuse what would not fit in 3 GB.
+            // Each dependent pair costs 6 bytes (partner and mask); refuse what would not fit in 6 GB.
             let bound = Dependence.pairBound(g, randomizationUnit: on.drawKey)
-            guard bound <= 500_000_000 else {
+            guard bound <= 1_000_000_000 else {
                 throw PlatformError("the variance would need up to \(bound) pairs of units that share a randomization unit in their "
-                    + "neighbourhoods (more than 500 million); report on a smaller graph or coarser clusters")
+                    + "neighbourhoods (more than a billion); report on a smaller graph or coarser clusters")
             }
             let dependence = Dependence(g, randomizationUnit: on.drawKey)
             let design = try exposure { () throws(ExposureError) in try ExposureDesign(probabilities: p, dependence: dependence, threads: o.threads) }
