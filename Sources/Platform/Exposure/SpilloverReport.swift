@@ -1,7 +1,6 @@
 import Exposure
 import Foundation
 import Postgres
-import Randomization
 
 /// `report spillover NAME --graph G --metric M`: network exposure effects (Aronow & Samii 2017).
 public enum SpilloverReport {
