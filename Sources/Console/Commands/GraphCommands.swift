@@ -191,15 +191,15 @@ extension ReportCommands {
                 page.paragraph(header)
                 page.heading("Outcome against the share of treated neighbours")
                 let series = [false, true].map { treated in
-                    let points = r.curve.filter { $0.treated == treated }
+                    let points = r.curve.filter { $0.treated == treated && $0.units >= 20 }
                     return LineChart.Series(label: treated ? r.treated : r.control, x: points.map(\.meanFraction), y: points.map(\.meanOutcome),
                                             colour: treated ? "#c0392b" : "#3b4a66")
                 }
                 var chart = LineChart(series: series, xLabel: "share of neighbours treated", yLabel: "mean \(r.metric)")
                 chart.includeZero = false
                 page.svg(chart.svg())
-                page.paragraph("Mean outcome of units by tenths of their neighbourhood's treated share, per own arm: the vertical gap is "
-                    + "the direct effect, the slope the spillover.")
+                page.paragraph("Mean outcome of units by tenths of their neighbourhood's treated share, per own arm (tenths with at "
+                    + "least 20 units): the vertical gap is the direct effect, the slope the spillover.")
                 page.heading("Effects")
                 page.svg(ForestPlot(items: effects.filter { $0.0.hajek.isFinite }.map { e, low, high in
                     .init(label: "\(e.name) (\(e.treated.key) − \(e.reference.key))", estimate: e.hajek, lower: low, upper: high,
