@@ -6,7 +6,8 @@ import Stats
 /// itself and its neighbours; two units are dependent when those sets meet. Pairs that are not
 /// dependent have π_ij = π_i·π_j exactly and add nothing to the variance.
 public struct Dependence: Sendable {
-    /// Per unit, the sorted other units it depends on.
+    /// Per unit, the sorted other units it depends on (sorted for locality: the pair loops read
+    /// the partners' probability bits in order).
     let offsets: [Int]
     let partners: [Int32]
 
@@ -284,30 +285,34 @@ public struct ExposureDesign: Sendable {
         guard d.offsets.count == p.units + 1 else { throw ExposureError("the probabilities and the dependence cover different units") }
         var mask = [UInt16](repeating: 0, count: d.partners.count)
         let n = p.units, words = p.words
+        // Per unit, which conditions it can be in at all (bit c): a condition it never reaches meets nothing.
+        let reachable: [UInt8] = (0..<n).map { i in (0..<4).reduce(UInt8(0)) { p.marginal[i * 4 + $1] > 0 ? $0 | (1 << UInt8($1)) : $0 } }
         mask.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return } // nil only for an empty buffer: nothing to fill
             let shared = Shared(base)
             let chunks = max(1, min(threads * 8, n / 1024 + 1))
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 p.bits.withUnsafeBufferPointer { bits in
-                    for i in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
-                        for k in d.offsets[i]..<d.offsets[i + 1] {
-                            let j = Int(d.partners[k])
-                            var m: UInt16 = 0
-                            for a in 0..<4 {
-                                let x = (i * 4 + a) * words
-                                for b in 0..<4 {
-                                    // A condition the unit is never in meets nothing.
-                                    if p.marginal[i * 4 + a] == 0 || p.marginal[j * 4 + b] == 0 {
-                                        m |= UInt16(1) << UInt16(a * 4 + b); continue
+                    d.partners.withUnsafeBufferPointer { partners in
+                        for i in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
+                            for k in d.offsets[i]..<d.offsets[i + 1] {
+                                let j = Int(partners[k])
+                                var m: UInt16 = 0
+                                let ri = reachable[i], rj = reachable[j]
+                                for a in 0..<4 {
+                                    let x = (i * 4 + a) * words
+                                    for b in 0..<4 {
+                                        guard ri & (1 << UInt8(a)) != 0, rj & (1 << UInt8(b)) != 0 else {
+                                            m |= UInt16(1) << UInt16(a * 4 + b); continue
+                                        }
+                                        let y = (j * 4 + b) * words
+                                        var any: UInt64 = 0
+                                        for w in 0..<words { any |= bits[x + w] & bits[y + w] }
+                                        if any == 0 { m |= UInt16(1) << UInt16(a * 4 + b) }
                                     }
-                                    let y = (j * 4 + b) * words
-                                    var any: UInt64 = 0
-                                    for w in 0..<words { any |= bits[x + w] & bits[y + w] }
-                                    if any == 0 { m |= UInt16(1) << UInt16(a * 4 + b) }
                                 }
+                                shared.pointer[k] = m
                             }
-                            shared.pointer[k] = m
                         }
                     }
                 }
