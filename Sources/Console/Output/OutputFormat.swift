@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import Platform
 
 /// Renders a command's output as text. One type per format.
 public protocol OutputFormat: Sendable {
@@ -82,20 +83,15 @@ public struct CSVFormat: OutputFormat {
     public func render(_ output: CommandOutput) -> String {
         switch output {
         case .message(let text):
-            return "message\n" + field(text) + "\n"
+            return "message\n" + CSV.field(text) + "\n"
         case .record(let fields), .summary(_, let fields):
-            return fields.map { field($0.0) }.joined(separator: ",") + "\n"
-                + fields.map { field($0.1.text) }.joined(separator: ",") + "\n"
+            return fields.map { CSV.field($0.0) }.joined(separator: ",") + "\n"
+                + fields.map { CSV.field($0.1.text) }.joined(separator: ",") + "\n"
         case .table(let table):
-            var out = table.columns.map(field).joined(separator: ",") + "\n"
-            for row in table.rows { out += row.map { field($0.text) }.joined(separator: ",") + "\n" }
+            var out = table.columns.map(CSV.field).joined(separator: ",") + "\n"
+            for row in table.rows { out += row.map { CSV.field($0.text) }.joined(separator: ",") + "\n" }
             return out
         }
-    }
-
-    private func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -22,7 +22,7 @@ public enum MotifExport {
 
     public static func run(graph: String, experiment name: String, arm: String?, out path: String?, in store: Store) throws -> Result {
         try store.connection.transaction { c in
-            let on = try ExperimentOnGraph.load(name, graph: graph, arm: arm, on: c)
+            let on = try ExperimentOnGraph.load(try Experiment.load(name, on: c), graph: graph, arm: arm, on: c)
             let g = on.graph
             let census = MotifCensus.census(g, treated: on.arm.map { $0 > 0 })
             let egos = (0..<g.nodes).filter { on.arm[$0] >= 0 }
@@ -45,7 +45,7 @@ public enum MotifExport {
                 let armName = [on.experiment.arms[0].name, on.experiment.arms[on.treatedArm].name]
                 for i in egos {
                     let d = Int(census.degree[i]), t = Int(census.treatedNeighbours[i])
-                    var fields = [csvField(on.loaded.units[i]), csvField(armName[Int(on.arm[i])]), String(d), String(t), String(d - t)]
+                    var fields = [CSV.field(on.loaded.units[i]), CSV.field(armName[Int(on.arm[i])]), String(d), String(t), String(d - t)]
                     fields += census.closed.map { String($0[i]) } + census.open.map { String($0[i]) }
                     // The ego's own arm is one more dimension of its exposure (Yuan et al.).
                     fields += [on.arm[i] > 0 ? "1" : "0"] + census.vector(i).map { String(format: "%.6g", $0) }
@@ -60,9 +60,5 @@ public enum MotifExport {
                           meanDegree: egos.isEmpty ? 0 : degree / Double(egos.count), closed: closed, open: open,
                           meanVector: vectors, rowsWritten: written)
         }
-    }
-
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }

@@ -91,3 +91,11 @@ struct CSVFile {
     /// The index of a header column (present: checked at init for required ones).
     func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 }
+
+/// Writing CSV (RFC 4180): one field quoted when it holds a comma, a quote or a line break.
+public enum CSV {
+    public static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
