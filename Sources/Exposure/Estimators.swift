@@ -135,6 +135,7 @@ public struct SpilloverEstimator: Sendable {
             throw ExposureError("the outcome of unit \(i + 1) is \(outcome[i]), not a finite number")
         }
         let z = Normal.quantile(0.5 + confidence / 2)
+        let experimentUnits = inExperiment.lazy.filter { $0 }.count
 
         for c in Condition.allCases {
             let population = (0..<n).map { inExperiment[$0] && p.probability($0, c) >= floor }
@@ -144,7 +145,7 @@ public struct SpilloverEstimator: Sendable {
             let variance = Self.totalVariance(c, nil, ya: residual, yb: residual, population: population, observed: observed, design: design)
             let count = population.lazy.filter { $0 }.count
             means.append(Mean(condition: c, units: probabilities.count, population: count,
-                              belowFloor: inExperiment.lazy.filter { $0 }.count - count,
+                              belowFloor: experimentUnits - count,
                               minProbability: probabilities.min() ?? .nan, maxProbability: probabilities.max() ?? .nan,
                               horvitzThompson: est.ht, hajek: est.hajek,
                               hajekStandardError: count > 0 ? max(0, variance).squareRoot() / Double(count) : .nan))
@@ -165,20 +166,19 @@ public struct SpilloverEstimator: Sendable {
             let se = N > 0 ? max(0, hajek).squareRoot() / Double(N) : .nan
             let estimate = ea.hajek - eb.hajek
             let robust = Self.robustVariance(a, b, ea.hajek, eb.hajek, outcome: outcome, population: population, observed: observed, design: design)
-            effects.append(Effect(name: name, treated: a, reference: b, population: N, belowFloor: inExperiment.lazy.filter { $0 }.count - N,
+            effects.append(Effect(name: name, treated: a, reference: b, population: N, belowFloor: experimentUnits - N,
                                   horvitzThompson: ea.ht - eb.ht, horvitzThompsonStandardError: N > 0 ? max(0, ht).squareRoot() / Double(N) : .nan,
                                   hajek: estimate, hajekStandardError: se, lower: estimate - z * se, upper: estimate + z * se,
                                   robustStandardError: N > 0 ? max(0, robust).squareRoot() / Double(N) : .nan))
         }
-        var sums = [0.0, 0.0], squares = [0.0, 0.0], counts = [0.0, 0.0]
+        var arms = [SampleSummary(count: 0, sum: 0, sumOfSquares: 0), SampleSummary(count: 0, sum: 0, sumOfSquares: 0)]
         for i in 0..<n where inExperiment[i] {
             let k = treatedArm[i] ? 1 : 0
-            sums[k] += outcome[i]; squares[k] += outcome[i] * outcome[i]; counts[k] += 1
+            arms[k].count += 1; arms[k].sum += outcome[i]; arms[k].sumOfSquares += outcome[i] * outcome[i]
         }
-        if counts[0] > 1, counts[1] > 1 {
-            let m = (0..<2).map { sums[$0] / counts[$0] }
-            let v = (0..<2).map { (squares[$0] - counts[$0] * m[$0] * m[$0]) / (counts[$0] - 1) }
-            naive = (m[1] - m[0], (v[0] / counts[0] + v[1] / counts[1]).squareRoot())
+        if arms[0].count > 1, arms[1].count > 1 {
+            let welch = Welch.absolute(control: arms[0], treatment: arms[1], confidence: confidence)
+            naive = (welch.estimate, welch.standardError)
         }
     }
 

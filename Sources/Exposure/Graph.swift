@@ -91,6 +91,14 @@ public struct Graph: Sendable {
     /// The node's neighbours (sorted).
     public func neighbours(_ i: Int) -> ArraySlice<Int32> { targets[offsets[i]..<offsets[i + 1]] }
 
+    /// The share of the node's neighbours that are treated (`arm > 0`); 0 for an isolated node.
+    public func treatedShare(_ i: Int, arm: [Int8]) -> Double {
+        guard degree(i) > 0 else { return 0 }
+        var t = 0
+        for j in neighbours(i) where arm[Int(j)] > 0 { t += 1 }
+        return Double(t) / Double(degree(i))
+    }
+
     /// The node's neighbours in the undirected version of the graph (sorted).
     public func linked(_ i: Int) -> ArraySlice<Int32> { linkedTargets[linkedOffsets[i]..<linkedOffsets[i + 1]] }
 

@@ -19,8 +19,8 @@ struct ExperimentOnGraph {
 
     var graph: Graph { loaded.graph }
 
-    static func load(_ name: String, graph: String, arm armName: String?, on c: Connection) throws -> ExperimentOnGraph {
-        let e = try Experiment.load(name, on: c)
+    static func load(_ e: Experiment, graph: String, arm armName: String?, on c: Connection) throws -> ExperimentOnGraph {
+        let name = e.name
         guard e.design != .switchback else {
             throw PlatformError("experiment \"\(name)\" is a switchback: its units are region-time windows, not nodes of a graph")
         }
@@ -60,8 +60,7 @@ struct ExperimentOnGraph {
             let i = loaded.index[unit]! // every assigned unit is a node: added above
             guard let a else { heldOut += 1; continue }
             drawn[i] = true
-            let k = position[a] ?? -1
-            arm[i] = k == treated ? 1 : k == 0 ? 0 : -1
+            arm[i] = code(position[a], treated: treated)
         }
         var drawKey = [Int32](repeating: -1, count: n)
         var clusterKeys: [String]?
@@ -94,11 +93,11 @@ struct ExperimentOnGraph {
             // Never fails: the same arms, coverage and layer were validated above.
             let split = try! UserSplit(arms: e.arms, seed: "\(e.seed)|exposure-replicate-\(r)", hashVersion: e.hashVersion,
                                        coverage: e.coverage, layer: e.layer)
-            let code: [Int8] = keys.map { key in
-                guard let k = split.assign(key) else { return -1 }
-                return k == treated ? 1 : k == 0 ? 0 : -1
-            }
-            return drawKey.map { $0 < 0 ? -1 : code[Int($0)] }
+            let codes = keys.map { ExperimentOnGraph.code(split.assign($0), treated: treated) }
+            return drawKey.map { $0 < 0 ? -1 : codes[Int($0)] }
         }
     }
+
+    /// An arm index as the exposure code: 1 the treated arm, 0 control (arm 0), −1 any other or none.
+    static func code(_ arm: Int?, treated: Int) -> Int8 { arm == treated ? 1 : arm == 0 ? 0 : -1 }
 }

@@ -65,15 +65,13 @@ public enum GraphSimulation {
         }
         return try store.connection.transaction { c in
             guard try Metrics.find(metric, on: c) == nil else { throw PlatformError("metric \"\(metric)\" already exists; choose another name") }
-            let on = try ExperimentOnGraph.load(name, graph: graph, arm: nil, on: c)
+            let on = try ExperimentOnGraph.load(try Experiment.load(name, on: c), graph: graph, arm: nil, on: c)
             let g = on.graph
             var rng = SplitMix64(seed: seed)
             var rows: [(String, Double)] = []
             var fractions = [0.0, 0.0], counts = [0.0, 0.0]
             for i in 0..<g.nodes where on.arm[i] >= 0 {
-                var t = 0
-                for j in g.neighbours(i) where on.arm[Int(j)] > 0 { t += 1 }
-                let f = g.degree(i) > 0 ? Double(t) / Double(g.degree(i)) : 0
+                let f = g.treatedShare(i, arm: on.arm)
                 let z = Double(on.arm[i])
                 rows.append((on.loaded.units[i], base + direct * z + spillover * f + noise * rng.normal()))
                 fractions[Int(z)] += f; counts[Int(z)] += 1

@@ -66,7 +66,8 @@ public enum GraphStore {
                 throw PlatformError("\(path): the graph has no edges left (\(file.records.count) rows: \(dropped.selfLoops) self-loops, "
                     + "\(dropped.duplicates) duplicates, \(unknown) naming unknown units)")
             }
-            let nodes = (0..<g.nodes).lazy.filter { g.degree($0) > 0 || (directed && !g.linked($0).isEmpty) }.count
+            // Units with an edge in either direction (for an undirected graph, linked is the graph itself).
+            let nodes = (0..<g.nodes).lazy.filter { !g.linked($0).isEmpty }.count
             try c.execute("DELETE FROM graph_edges WHERE graph_id IN (SELECT id FROM graphs WHERE name = \(name))")
             try c.execute("DELETE FROM graphs WHERE name = \(name)")
             let id = try c.query("""

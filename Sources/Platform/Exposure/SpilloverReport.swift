@@ -64,10 +64,10 @@ public enum SpilloverReport {
         }
         let c = store.connection
         return try c.transaction { c in
-            _ = try Experiment.load(name, on: c) // an unknown experiment is the first thing to say
+            let experiment = try Experiment.load(name, on: c) // an unknown experiment is the first thing to say
             guard let metric = try Metrics.find(o.metric, on: c) else { throw PlatformError("there is no metric \"\(o.metric)\"") }
             guard metric.kind != .ratio else { throw PlatformError("metric \"\(o.metric)\" is a ratio; spillover reports take mean or proportion metrics") }
-            let on = try ExperimentOnGraph.load(name, graph: o.graph, arm: o.arm, on: c)
+            let on = try ExperimentOnGraph.load(experiment, graph: o.graph, arm: o.arm, on: c)
             let e = on.experiment, g = on.graph, n = g.nodes
             let mapping = o.mapping ?? (e.design == .cluster ? .full : .fraction(0.75))
             // Per-unit outcome: the sum of a mean metric's values, the max of a proportion's; 0 when absent.
@@ -110,9 +110,7 @@ public enum SpilloverReport {
             var sums = [[Double]](repeating: [Double](repeating: 0, count: 10), count: 2)
             var fractions = sums, counts = sums
             for i in 0..<n where inExperiment[i] && g.degree(i) > 0 {
-                var t = 0
-                for j in g.neighbours(i) where on.arm[Int(j)] > 0 { t += 1 }
-                let f = Double(t) / Double(g.degree(i)), bin = min(9, Int(f * 10)), a = Int(on.arm[i])
+                let f = g.treatedShare(i, arm: on.arm), bin = min(9, Int(f * 10)), a = Int(on.arm[i])
                 sums[a][bin] += y[i]; fractions[a][bin] += f; counts[a][bin] += 1
             }
             var curve: [CurvePoint] = []
