@@ -108,19 +108,15 @@ public enum Clustering {
         return membership.map(Int32.init)
     }
 
-    /// Modularity of a partition of the undirected graph.
+    /// Modularity of a partition of the undirected graph: the share of edges inside clusters less
+    /// its expectation, Σ over clusters of (the cluster's degree sum / 2m)².
     public static func modularity(_ g: Graph, _ cluster: [Int32]) -> Double {
         let (offsets, targets) = g.undirected
         let twoM = Double(targets.count)
         guard twoM > 0 else { return 0 }
-        let k = (0..<g.nodes).map { Double(offsets[$0 + 1] - offsets[$0]) }
-        var inside = 0.0
         var degreeSum: [Int32: Double] = [:]
-        for v in 0..<g.nodes {
-            degreeSum[cluster[v], default: 0] += k[v]
-            for p in offsets[v]..<offsets[v + 1] where cluster[Int(targets[p])] == cluster[v] { inside += 1 }
-        }
-        return inside / twoM - degreeSum.values.reduce(0) { $0 + ($1 / twoM) * ($1 / twoM) }
+        for v in 0..<g.nodes { degreeSum[cluster[v], default: 0] += Double(offsets[v + 1] - offsets[v]) }
+        return insideShare(g, cluster) - degreeSum.values.reduce(0) { $0 + ($1 / twoM) * ($1 / twoM) }
     }
 
     /// The share of (undirected) edges with both ends in one cluster.

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Stats
 
 /// A heterogeneous-spillover tree over network motifs (Yuan, Altenburger & Kooti, WWW 2021): a
@@ -25,7 +26,7 @@ public struct SpilloverTree: Sendable {
 
         public var description: String {
             if feature == 0 { return atLeast ? "treated" : "control" }
-            return "\(SpilloverTree.features[feature]) \(atLeast ? "≥" : "<") \(threshold.formatted3)"
+            return "\(SpilloverTree.features[feature]) \(atLeast ? "≥" : "<") \(String(format: "%.3g", threshold))"
         }
     }
 
@@ -77,16 +78,20 @@ public struct SpilloverTree: Sendable {
         }
         let observed = featureRows(arm)
         // The design's draws: every unit's features in each (−1 arms marked by NaN: no condition).
-        let box = DrawBox(count: R)
-        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { t in
-            for r in stride(from: t, to: R, by: max(1, threads)) {
-                let a = draw(r)
-                var rows = featureRows(a)
-                for i in 0..<n where a[i] < 0 { rows[i * F] = .nan }
-                box.set(r, rows)
+        var draws = [[Float]](repeating: [], count: R)
+        draws.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return } // nil only for an empty buffer: nothing to fill
+            let shared = Shared(base)
+            // Each thread fills its own draws.
+            DispatchQueue.concurrentPerform(iterations: max(1, threads)) { t in
+                for r in stride(from: t, to: R, by: max(1, threads)) {
+                    let a = draw(r)
+                    var rows = featureRows(a)
+                    for i in 0..<n where a[i] < 0 { rows[i * F] = .nan }
+                    shared.pointer[r] = rows
+                }
             }
         }
-        let draws = box.rows
         // Honest halves.
         var rng = SplitMix64(seed: seed)
         var training: [Int] = [], estimation: [Int] = []
@@ -159,18 +164,17 @@ public struct SpilloverTree: Sendable {
         // Honest leaf estimates from the estimation half.
         for k in nodes.indices where nodes[k].children == nil {
             let path = nodes[k].constraints
-            var total = 0.0, weight = 0.0, units = 0, belowFloor = 0
+            var total = 0.0, weight = 0.0, belowFloor = 0
             var lo = Double.infinity, hi = -Double.infinity
             var kept: [(unit: Int, pi: Double)] = []
             for i in estimation where observed.withUnsafeBufferPointer({ inRegion($0, i, path) }) {
                 let pi = probability(i, path)
                 guard pi >= floor else { belowFloor += 1; continue }
-                units += 1
                 total += y[i] / pi; weight += 1 / pi
                 lo = min(lo, pi); hi = max(hi, pi)
                 kept.append((i, pi))
             }
-            nodes[k].units = units
+            nodes[k].units = kept.count
             nodes[k].belowFloor = belowFloor
             if weight > 0 {
                 let m = total / weight
@@ -190,37 +194,5 @@ public struct SpilloverTree: Sendable {
             }
         }
         return SpilloverTree(nodes: nodes, replicates: R, trainingUnits: training.count, estimationUnits: estimation.count)
-    }
-}
-
-/// The draws' feature rows, written by several threads behind a semaphore.
-final class DrawBox: @unchecked Sendable {
-    private(set) var rows: [[Float]]
-    private let semaphore = DispatchSemaphore(value: 1)
-    init(count: Int) { rows = [[Float]](repeating: [], count: count) }
-    func set(_ r: Int, _ value: [Float]) { semaphore.wait(); rows[r] = value; semaphore.signal() }
-}
-
-extension Double {
-    /// Three significant digits, for rules and labels.
-    var formatted3: String {
-        if self == 0 { return "0" }
-        let digits = max(0, 2 - Int(Swift.abs(self).log10Floor))
-        var s = String(self.rounded(toPlaces: digits))
-        if s.hasSuffix(".0") { s.removeLast(2) }
-        return s
-    }
-
-    fileprivate var log10Floor: Double {
-        var x = self, k = 0.0
-        while x >= 10 { x /= 10; k += 1 }
-        while x < 1 && x > 0 { x *= 10; k -= 1 }
-        return k
-    }
-
-    fileprivate func rounded(toPlaces places: Int) -> Double {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        return (self * scale).rounded() / scale
     }
 }
