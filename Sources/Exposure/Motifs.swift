@@ -26,6 +26,12 @@ public struct MotifCensus: Sendable {
 
     public static let vectorNames = ["treated_fraction", "closed_0", "closed_1", "closed_2", "open_0", "open_1", "open_2"]
 
+    /// The ego's exposure as Yuan et al. describe it: its own arm (1 treated) as one more dimension
+    /// before the normalised motif vector.
+    public func exposureVector(_ i: Int, ownArmTreated: Bool) -> [Double] { [ownArmTreated ? 1 : 0] + vector(i) }
+
+    public static let exposureNames = ["own_arm"] + vectorNames
+
     /// The census of every node. Closed triads: for each neighbour j of the ego, the neighbours it
     /// shares with the ego (a merge of two sorted lists), each pair seen twice; open triads are the
     /// remaining pairs, C(t,2), t·c and C(c,2) by treated count. Runs on `threads` threads.

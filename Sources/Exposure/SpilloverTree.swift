@@ -14,7 +14,7 @@ import Stats
 /// - Leaf means are Hájek means, weighted by each unit's probability of the leaf's condition.
 public struct SpilloverTree: Sendable {
     /// The features: the unit's own arm (1 treated), then the normalised motif vector.
-    public static let features = ["own_arm"] + MotifCensus.vectorNames
+    public static let features = MotifCensus.exposureNames
 
     /// One constraint of a region: feature ≥ threshold (or < threshold).
     public struct Constraint: Sendable, Equatable {
@@ -71,8 +71,7 @@ public struct SpilloverTree: Sendable {
             let census = MotifCensus.census(g, treated: a.map { $0 > 0 }, threads: 1)
             var rows = [Float](repeating: 0, count: n * F)
             for i in 0..<n {
-                rows[i * F] = a[i] > 0 ? 1 : 0
-                for (k, v) in census.vector(i).enumerated() { rows[i * F + 1 + k] = Float(v) }
+                for (k, v) in census.exposureVector(i, ownArmTreated: a[i] > 0).enumerated() { rows[i * F + k] = Float(v) }
             }
             return rows
         }

@@ -41,14 +41,13 @@ public enum MotifExport {
             var written: Int?
             if let path {
                 var text = "unit,arm,degree,treated_neighbours,control_neighbours,closed_0,closed_1,closed_2,open_0,open_1,open_2,"
-                    + (["own_arm"] + MotifCensus.vectorNames).map { "x_\($0)" }.joined(separator: ",") + "\n"
+                    + MotifCensus.exposureNames.map { "x_\($0)" }.joined(separator: ",") + "\n"
                 let armName = [on.experiment.arms[0].name, on.experiment.arms[on.treatedArm].name]
                 for i in egos {
                     let d = Int(census.degree[i]), t = Int(census.treatedNeighbours[i])
                     var fields = [CSV.field(on.loaded.units[i]), CSV.field(armName[Int(on.arm[i])]), String(d), String(t), String(d - t)]
                     fields += census.closed.map { String($0[i]) } + census.open.map { String($0[i]) }
-                    // The ego's own arm is one more dimension of its exposure (Yuan et al.).
-                    fields += [on.arm[i] > 0 ? "1" : "0"] + census.vector(i).map { String(format: "%.6g", $0) }
+                    fields += census.exposureVector(i, ownArmTreated: on.arm[i] > 0).map { String(format: "%.6g", $0) }
                     text += fields.joined(separator: ",") + "\n"
                 }
                 do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
