@@ -25,7 +25,7 @@ public enum GraphSimulation {
         let width = String(nodes - 1).count
         func name(_ i: Int32) -> String {
             let digits = String(i)
-            return prefix + String(repeating: "0", count: width - digits.count) + digits
+            return CSV.field(prefix + String(repeating: "0", count: width - digits.count) + digits)
         }
         let names = (0..<Int32(nodes)).map(name)
         var edges = "source,target\n"
@@ -33,11 +33,8 @@ public enum GraphSimulation {
         for (a, b) in zip(ws.sources, ws.targets) { edges += names[Int(a)] + "," + names[Int(b)] + "\n" }
         var units = "unit,neighbourhood\n"
         for i in 0..<nodes { units += names[i] + ",n\(i * 10 / nodes + 1)\n" }
-        for (path, text) in [(edgesPath, edges), (unitsPath, units)] {
-            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw PlatformError("\(path): cannot write (\(error.localizedDescription))")
-            }
-        }
+        try CSV.write(edges, to: edgesPath)
+        try CSV.write(units, to: unitsPath)
         return GraphFiles(units: nodes, edges: ws.sources.count, unitsPath: unitsPath, edgesPath: edgesPath)
     }
 

@@ -50,9 +50,7 @@ public enum MotifExport {
                     fields += census.exposureVector(i, ownArmTreated: on.arm[i] > 0).map { String(format: "%.6g", $0) }
                     text += fields.joined(separator: ",") + "\n"
                 }
-                do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                    throw PlatformError("\(path): cannot write the census (\(error.localizedDescription))")
-                }
+                try CSV.write(text, to: path)
                 written = egos.count
             }
             return Result(graph: graph, experiment: name, treated: on.experiment.arms[on.treatedArm].name, egos: egos.count,

@@ -94,6 +94,13 @@ struct CSVFile {
 
 /// Writing CSV (RFC 4180): one field quoted when it holds a comma, a quote or a line break.
 public enum CSV {
+    /// Writes a whole file atomically; a failure names the file.
+    static func write(_ text: String, to path: String) throws {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw PlatformError("\(path): cannot write (\(error.localizedDescription))")
+        }
+    }
+
     public static func field(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
