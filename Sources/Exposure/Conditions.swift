@@ -61,6 +61,10 @@ public enum Condition: Int, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Whether the unit itself is treated, and whether its neighbourhood is exposed.
+    public var treated: Bool { self == .treatedUnexposed || self == .treatedExposed }
+    public var exposed: Bool { self == .controlExposed || self == .treatedExposed }
+
     /// Short name for tables and JSON.
     public var key: String {
         switch self {

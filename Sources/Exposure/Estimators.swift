@@ -114,6 +114,9 @@ public struct SpilloverEstimator: Sendable {
         /// residuals' products summed over every dependent pair, which the Aronow–Samii bound
         /// replaces by a conservative term wherever two conditions never meet.
         public var robustStandardError: Double
+        /// The interval from the robust standard error, at the same confidence.
+        public var robustLower: Double
+        public var robustUpper: Double
     }
 
     public var means: [Mean] = []
@@ -166,10 +169,11 @@ public struct SpilloverEstimator: Sendable {
             let se = N > 0 ? max(0, hajek).squareRoot() / Double(N) : .nan
             let estimate = ea.hajek - eb.hajek
             let robust = Self.robustVariance(a, b, ea.hajek, eb.hajek, outcome: outcome, population: population, observed: observed, design: design)
+            let robustSE = N > 0 ? max(0, robust).squareRoot() / Double(N) : .nan
             effects.append(Effect(name: name, treated: a, reference: b, population: N, belowFloor: experimentUnits - N,
                                   horvitzThompson: ea.ht - eb.ht, horvitzThompsonStandardError: N > 0 ? max(0, ht).squareRoot() / Double(N) : .nan,
                                   hajek: estimate, hajekStandardError: se, lower: estimate - z * se, upper: estimate + z * se,
-                                  robustStandardError: N > 0 ? max(0, robust).squareRoot() / Double(N) : .nan))
+                                  robustStandardError: robustSE, robustLower: estimate - z * robustSE, robustUpper: estimate + z * robustSE))
         }
         var arms = [SampleSummary(count: 0, sum: 0, sumOfSquares: 0), SampleSummary(count: 0, sum: 0, sumOfSquares: 0)]
         for i in 0..<n where inExperiment[i] {

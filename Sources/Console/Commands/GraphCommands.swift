@@ -3,7 +3,6 @@ import Exposure
 import Foundation
 import Platform
 import Reports
-import Stats
 
 /// `graph import|list|clusters|motifs`
 struct GraphCommands: ParsableCommand {
@@ -144,20 +143,18 @@ extension ReportCommands {
             guard interval == "as" || interval == "robust" else { throw ConsoleError("--interval must be as or robust") }
             let robust = interval == "robust"
             let r = try SpilloverReport.run(name, options: options, in: context.store())
-            let z = Normal.quantile(0.975)
             func num(_ v: Double) -> ConsoleValue { v.isFinite ? .double((v * 1e4).rounded() / 1e4) : .null }
             let conditionColumns = ["condition", "arm", "exposure", "units", "population", "below_floor", "p_min", "p_max", "ht_mean", "hajek_mean", "se"]
             let conditionRows: [[ConsoleValue]] = r.estimate.means.map { m in
                 let c = m.condition
-                return [.string(c.key), .string(c == .treatedExposed || c == .treatedUnexposed ? r.treated : r.control),
-                        .string(c == .controlExposed || c == .treatedExposed ? "exposed" : "unexposed"),
+                return [.string(c.key), .string(c.treated ? r.treated : r.control), .string(c.exposed ? "exposed" : "unexposed"),
                         .int(m.units), .int(m.population), .int(m.belowFloor), num(m.minProbability), num(m.maxProbability),
                         num(m.horvitzThompson), num(m.hajek), num(m.hajekStandardError)]
             }
             let effectColumns = ["effect", "contrast", "units", "below_floor", "hajek", "low", "high", "se", "robust_se", "ht", "ht_se"]
             // The interval from the chosen standard error.
             let effects = r.estimate.effects.map { e -> (SpilloverEstimator.Effect, Double, Double) in
-                robust ? (e, e.hajek - z * e.robustStandardError, e.hajek + z * e.robustStandardError) : (e, e.lower, e.upper)
+                robust ? (e, e.robustLower, e.robustUpper) : (e, e.lower, e.upper)
             }
             let effectRows: [[ConsoleValue]] = effects.map { e, low, high in
                 [.string(e.name), .string("\(e.treated.key) − \(e.reference.key)"), .int(e.population), .int(e.belowFloor), num(e.hajek),
