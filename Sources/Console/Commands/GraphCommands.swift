@@ -88,8 +88,8 @@ struct GraphCommands: ParsableCommand {
         func run(in context: CommandContext) throws -> CommandOutput {
             let r = try MotifExport.run(graph: name, experiment: experiment, arm: arm, out: out, in: context.store())
             let columns = ["arm"] + MotifCensus.vectorNames.map { "mean_" + $0 }
-            let rows: [[ConsoleValue]] = ["control", r.treated].enumerated().map { a, label in
-                [.string(a == 0 ? "control" : label)] + r.meanVector[a].map { .double(($0 * 1e4).rounded() / 1e4) }
+            let rows: [[ConsoleValue]] = [r.control, r.treated].enumerated().map { a, label in
+                [.string(label)] + r.meanVector[a].map { .double(($0 * 1e4).rounded() / 1e4) }
             }
             var text = "motif census of \(r.egos) units of \(r.experiment) on graph \(r.graph) (mean degree \(fmt((r.meanDegree * 100).rounded() / 100))): "
                 + "closed triads with 0/1/2 treated alters \(r.closed.map(String.init).joined(separator: "/")), "

@@ -8,6 +8,7 @@ public enum MotifExport {
     public struct Result: Sendable {
         public let graph: String
         public let experiment: String
+        public let control: String
         public let treated: String
         /// Egos written: units of the experiment's contrast on the graph.
         public let egos: Int
@@ -38,11 +39,11 @@ public enum MotifExport {
                 degree += Double(census.degree[i])
             }
             for a in 0..<2 where perArm[a] > 0 { vectors[a] = vectors[a].map { $0 / perArm[a] } }
+            let armName = [on.experiment.arms[0].name, on.experiment.arms[on.treatedArm].name]
             var written: Int?
             if let path {
                 var text = "unit,arm,degree,treated_neighbours,control_neighbours,closed_0,closed_1,closed_2,open_0,open_1,open_2,"
                     + MotifCensus.exposureNames.map { "x_\($0)" }.joined(separator: ",") + "\n"
-                let armName = [on.experiment.arms[0].name, on.experiment.arms[on.treatedArm].name]
                 for i in egos {
                     let d = Int(census.degree[i]), t = Int(census.treatedNeighbours[i])
                     var fields = [CSV.field(on.loaded.units[i]), CSV.field(armName[Int(on.arm[i])]), String(d), String(t), String(d - t)]
@@ -53,7 +54,7 @@ public enum MotifExport {
                 try CSV.write(text, to: path)
                 written = egos.count
             }
-            return Result(graph: graph, experiment: name, treated: on.experiment.arms[on.treatedArm].name, egos: egos.count,
+            return Result(graph: graph, experiment: name, control: armName[0], treated: armName[1], egos: egos.count,
                           meanDegree: egos.isEmpty ? 0 : degree / Double(egos.count), closed: closed, open: open,
                           meanVector: vectors, rowsWritten: written)
         }
