@@ -4,7 +4,9 @@ import Randomization
 import Stats
 
 /// `report lift`: per metric and arm, effects against control with honest uncertainty. PostgreSQL
-/// computes per-arm sufficient statistics (n, Σy, Σy², Σx, Σx², Σxy); Swift never sees a row.
+/// keeps per-arm sufficient statistics (n, Σy, Σy², Σx, Σx², Σxy) up to date as outcomes and
+/// assignments arrive (schema 0006); cluster designs add per-cluster sums computed on demand.
+/// Swift never sees a row.
 ///
 /// A unit's value is the sum of its outcome rows (the maximum, for proportions); assigned units
 /// without rows count as 0. Ratio metrics use the delta method on per-unit numerator and
@@ -107,19 +109,20 @@ public enum LiftReport {
                 plan.append((metric, metric, covariate))
             }
         }
-        for part in plan {
-            let hasRows = try c.query("SELECT EXISTS (SELECT 1 FROM outcomes WHERE metric = \(part.y.name))").decodeOne(Bool.self)
-            guard hasRows else { throw PlatformError("metric \"\(part.y.name)\" has no outcomes; import them first") }
+        // Per metric, from the kept counts (one read; EXISTS over outcomes could scan millions of other
+        // metrics' rows): units with a total, and those of them not assigned in this phase (held out
+        // counts as assigned).
+        let counted = Dictionary(uniqueKeysWithValues: try c.query("""
+            SELECT m.metric, m.units, m.units - coalesce((SELECT sum(s.units) FROM arm_metric_sums s
+                WHERE s.experiment_id = \(experiment.id) AND s.phase = \(Int32(experiment.phase)) AND s.metric = m.metric), 0)::bigint
+            FROM metric_units m WHERE m.metric = ANY(\(Array(Set(plan.map(\.y.name)))))
+            """).decode((String, Int, Int).self).map { ($0.0, (units: $0.1, unassigned: $0.2)) })
+        for part in plan where (counted[part.y.name]?.units ?? 0) == 0 {
+            throw PlatformError("metric \"\(part.y.name)\" has no outcomes; import them first")
         }
         let statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
         let clustered = experiment.design == .cluster
             ? try collectClusters(experiment, pairs: plan.map { ($0.y, $0.metric.kind == .ratio ? $0.x : nil) }, on: c) : []
-        let missingByMetric = Dictionary(uniqueKeysWithValues: try c.query("""
-            SELECT o.metric, count(DISTINCT o.unit) FROM outcomes o
-            WHERE o.metric = ANY(\(Array(Set(plan.map(\.y.name))))) AND NOT EXISTS (
-                SELECT 1 FROM assignments a WHERE a.unit = o.unit AND a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase)))
-            GROUP BY o.metric
-            """).decode((String, Int).self).map { ($0.0, $0.1) })
 
         var rows: [Row] = []
         var pending: [(index: Int, p: Double)] = []
@@ -127,7 +130,7 @@ public enum LiftReport {
         for (k, part) in plan.enumerated() {
             let metric = part.metric
             let stats = statistics[k]
-            unassigned.append((metric.name, missingByMetric[part.y.name] ?? 0))
+            unassigned.append((metric.name, counted[part.y.name]?.unassigned ?? 0))
 
             let summaries = experiment.arms.map { stats[$0.name] ?? CovariateSummary(count: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0) }
             guard let control = summaries.first, control.count >= 2 else {
@@ -232,60 +235,52 @@ public enum LiftReport {
     }
 
     /// Per-arm n, Σy, Σy², Σx, Σx², Σxy for every (y, x) pair over assigned, not held-out units of
-    /// the current phase, in one query: outcomes are read once, pivoted to one row per unit
-    /// (a column per metric), joined to the assignments and summed per arm.
+    /// the current phase, read from the sums the store keeps as outcomes and assignments arrive
+    /// (schema 0006): one statement, so every figure comes from the same snapshot.
     static func collect(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], on c: Connection)
         throws -> [[String: CovariateSummary]] {
-        var columns: [String: Int] = [:]
-        var metrics: [Metrics.Metric] = []
-        func column(_ m: Metrics.Metric) -> Int {
-            if let k = columns[m.name] { return k }
-            columns[m.name] = metrics.count
-            metrics.append(m)
-            return metrics.count - 1
-        }
-        let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
-        let pivot = pivotColumns(metrics)
-        var sums: [SQLQuery] = ["a.arm", "count(*)::float8"]
-        for (y, x) in indices {
-            let vy = "v\(y)", vx = x.map { "v\($0)" }
-            sums.append("coalesce(sum(\(unsafeRaw: vy)), 0)")
-            sums.append("coalesce(sum(\(unsafeRaw: vy) * \(unsafeRaw: vy)), 0)")
-            if let vx {
-                sums.append("coalesce(sum(\(unsafeRaw: vx)), 0)")
-                sums.append("coalesce(sum(\(unsafeRaw: vx) * \(unsafeRaw: vx)), 0)")
-                sums.append("coalesce(sum(\(unsafeRaw: vx) * \(unsafeRaw: vy)), 0)")
-            } else {
-                sums.append(contentsOf: ["0::float8", "0::float8", "0::float8"])
+        let names = Array(Set(pairs.flatMap { [$0.y.name] + ($0.x.map { [$0.name] } ?? []) }))
+        let rows = try c.query("""
+            SELECT 0, arm, '', '', sum(units)::float8, 0::float8 FROM arm_units
+            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND arm IS NOT NULL GROUP BY arm
+            UNION ALL
+            SELECT 1, arm, metric, metric, total::float8, squares::float8 FROM arm_metric_sums
+            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND arm IS NOT NULL AND metric = ANY(\(names))
+            UNION ALL
+            SELECT 2, arm, metric, other, product::float8, 0::float8 FROM arm_metric_products
+            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND arm IS NOT NULL
+              AND metric = ANY(\(names)) AND other = ANY(\(names))
+            """).decode((Int32, String, String, String, Double, Double).self)
+        struct Pair: Hashable { let a: String, b: String; init(_ x: String, _ y: String) { (a, b) = x < y ? (x, y) : (y, x) } }
+        var units: [String: Double] = [:]
+        var own: [String: [String: (sum: Double, squares: Double)]] = [:]
+        var products: [String: [Pair: Double]] = [:]
+        for (kind, arm, metric, other, value, squares) in rows {
+            switch kind {
+            case 0: units[arm] = value
+            case 1: own[arm, default: [:]][metric] = (value, squares)
+            default: products[arm, default: [:]][Pair(metric, other)] = value
             }
         }
-        let query: SQLQuery = """
-            WITH a AS (SELECT unit, arm FROM assignments
-                       WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND NOT held_out),
-                 u AS (SELECT unit, \(SQLQuery.joined(pivot, separator: ", ")) FROM outcomes
-                       WHERE metric = ANY(\(metrics.map(\.name))) GROUP BY unit)
-            SELECT \(SQLQuery.joined(sums, separator: ", "))
-            FROM a LEFT JOIN u ON u.unit = a.unit
-            GROUP BY a.arm
-            """
         var result = [[String: CovariateSummary]](repeating: [:], count: pairs.count)
-        for row in try c.query(query) {
-            let arm = try row.decode(column: 0, as: String.self)
-            let n = try row.decode(column: 1, as: Double.self)
-            for k in 0..<pairs.count {
-                let base = 2 + 5 * k
-                let v = try (0..<5).map { try row.decode(column: base + $0, as: Double.self) }
-                result[k][arm] = CovariateSummary(count: n, sumY: v[0], sumY2: v[1], sumX: v[2], sumX2: v[3], sumXY: v[4])
+        for (arm, n) in units {
+            for (k, pair) in pairs.enumerated() {
+                let y = own[arm]?[pair.y.name] ?? (0, 0)
+                guard let x = pair.x else {
+                    result[k][arm] = CovariateSummary(count: n, sumY: y.sum, sumY2: y.squares, sumX: 0, sumX2: 0, sumXY: 0)
+                    continue
+                }
+                let sx = own[arm]?[x.name] ?? (0, 0)
+                let sumXY = x.name == pair.y.name ? y.squares : products[arm]?[Pair(pair.y.name, x.name)] ?? 0
+                result[k][arm] = CovariateSummary(count: n, sumY: y.sum, sumY2: y.squares, sumX: sx.sum, sumX2: sx.squares, sumXY: sumXY)
             }
         }
         return result
     }
 
-    /// One column per metric of a unit's value: `sum(value) FILTER (WHERE metric = $k) AS vK` (max for proportions).
+    /// One column per metric of a unit's total (unit_totals has one row per unit and metric).
     static func pivotColumns(_ metrics: [Metrics.Metric]) -> [SQLQuery] {
-        metrics.enumerated().map { k, m in
-            "\(unsafeRaw: m.kind == .proportion ? "max" : "sum")(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))"
-        }
+        metrics.enumerated().map { k, m in "max(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))" }
     }
 
     /// Per arm and cluster: units, Σy and Σx for every (y, x) pair, from the experiment's cluster mapping.
@@ -306,7 +301,7 @@ public enum LiftReport {
         let query: SQLQuery = """
             WITH a AS (SELECT unit, arm FROM assignments
                        WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND NOT held_out),
-                 u AS (SELECT unit, \(SQLQuery.joined(pivotColumns(metrics), separator: ", ")) FROM outcomes
+                 u AS (SELECT unit, \(SQLQuery.joined(pivotColumns(metrics), separator: ", ")) FROM unit_totals
                        WHERE metric = ANY(\(metrics.map(\.name))) GROUP BY unit)
             SELECT \(SQLQuery.joined(sums, separator: ", "))
             FROM a JOIN unit_clusters m ON m.unit = a.unit AND m.mapping = \(e.parameters.clusters ?? "default")

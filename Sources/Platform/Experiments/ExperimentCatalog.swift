@@ -120,16 +120,12 @@ public enum ExperimentCatalog {
     /// Assignment counts per arm for the current phase, computed by PostgreSQL, with the SRM check
     /// against the weights in force when each unit was assigned.
     public static func counts(_ experiment: Experiment, in store: Store) throws -> Counts {
+        // Kept per arm and weight segment as units are assigned (schema 0006).
         let rows = try store.connection.query("""
-            WITH w AS (
-                SELECT valid_from, lead(valid_from) OVER (ORDER BY valid_from) AS valid_to, weights
-                FROM arm_weights WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
-            )
-            SELECT w.valid_from::text, w.weights::text, a.arm, a.held_out, count(*)
-            FROM assignments a
-            LEFT JOIN w ON a.assigned_at >= w.valid_from AND (w.valid_to IS NULL OR a.assigned_at < w.valid_to)
-            WHERE a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase))
-            GROUP BY 1, 2, 3, 4
+            SELECT u.segment::text, w.weights::text, u.arm, u.arm IS NULL, u.units
+            FROM arm_units u
+            LEFT JOIN arm_weights w ON w.experiment_id = u.experiment_id AND w.phase = u.phase AND w.valid_from = u.segment
+            WHERE u.experiment_id = \(experiment.id) AND u.phase = \(Int32(experiment.phase)) AND u.units <> 0
             """).decode((String?, String?, String?, Bool, Int).self)
         let position = Dictionary(uniqueKeysWithValues: experiment.arms.enumerated().map { ($0.element.name, $0.offset) })
         var totals = [Int](repeating: 0, count: experiment.arms.count)

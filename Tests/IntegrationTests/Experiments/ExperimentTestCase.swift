@@ -8,11 +8,13 @@ import _TestSupport
 class ExperimentTestCase: XCTestCase {
     var store: Store!
     var database = ""
+    var url = ""
     var files: [URL] = []
 
     override func setUpWithError() throws {
         let (name, url) = try TestDatabase.createDatabase()
         database = name
+        self.url = url
         store = Store(connection: try Connection(.url(url)))
         _ = try DatabaseAdmin.migrate(store)
     }
