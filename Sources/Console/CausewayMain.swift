@@ -99,6 +99,7 @@ public enum CausewayMain {
             if interactive {
                 let history = environment["CAUSEWAY_HISTORY"] ?? environment["HOME"].map { $0 + "/.causeway_history" }
                 sources.append { TerminalLineSource(historyPath: history) }
+                Interrupts.shared.install()
                 io.out("causeway 0.1.0: type help for commands, \\q to quit.\n")
             } else {
                 sources.append { StreamLineSource() }

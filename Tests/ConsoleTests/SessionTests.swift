@@ -131,3 +131,13 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(io.stderr.contains("appears twice"), io.stderr)
     }
 }
+
+final class HistoryFileTests: XCTestCase {
+    /// As psql's HISTFILE: /dev/null turns history off (saving would chmod it to 0600 for everyone).
+    func testDevNullMeansNoHistory() {
+        XCTAssertNil(TerminalLineSource.historyFile("/dev/null"))
+        XCTAssertNil(TerminalLineSource.historyFile(""))
+        XCTAssertNil(TerminalLineSource.historyFile(nil))
+        XCTAssertEqual(TerminalLineSource.historyFile("/home/me/.causeway_history"), "/home/me/.causeway_history")
+    }
+}

@@ -27,6 +27,7 @@ public final class CommandContext {
         do {
             let store = try Store.open(target, note: note)
             openStore = store
+            Interrupts.shared.connected(store.connection.canceller())
             return store
         } catch let error as PostgresError where error.isConnectionError {
             throw ConnectionFailure(message: error.description)
@@ -36,7 +37,10 @@ public final class CommandContext {
     }
 
     /// Closes the connection, if open; the next `store()` reconnects.
-    public func closeStore() { openStore = nil }
+    public func closeStore() {
+        openStore = nil
+        Interrupts.shared.connected(nil)
+    }
 }
 
 /// The database could not be reached: the console exits with status 2 when not interactive.

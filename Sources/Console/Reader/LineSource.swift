@@ -79,14 +79,22 @@ public final class TerminalLineSource: LineSource {
     private let continuationPrompt: String
     private let historyPath: String?
 
-    /// History goes to `historyPath` (psql keeps 500 lines; so do we).
+    /// History goes to `historyPath` (psql keeps 500 lines; so do we). `/dev/null` means none, as
+    /// psql's HISTFILE: libedit makes the file it saves to mode 0600, which would lock every other
+    /// user out of /dev/null.
     public init(prompt: String = "causeway=> ", continuationPrompt: String = "causeway-> ", historyPath: String?) {
         self.prompt = prompt
         self.continuationPrompt = continuationPrompt
-        self.historyPath = historyPath
+        self.historyPath = Self.historyFile(historyPath)
         using_history()
         stifle_history(500)
-        if let historyPath { _ = read_history(historyPath) }
+        if let historyPath = self.historyPath { _ = read_history(historyPath) }
+    }
+
+    /// The file history is read from and saved to: nil for none or for /dev/null.
+    static func historyFile(_ path: String?) -> String? {
+        guard let path, !path.isEmpty, path != "/dev/null" else { return nil }
+        return path
     }
 
     public func nextLine(continuation: Bool) -> String? {

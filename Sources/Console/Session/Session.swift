@@ -116,6 +116,8 @@ public final class Session {
             return try fail("\(path) needs a subcommand: \(names)", source: source, line: line)
         }
         let started = DispatchTime.now().uptimeNanoseconds
+        Interrupts.shared.commandStarted()
+        defer { Interrupts.shared.commandEnded() }
         do {
             let output = try command.run(in: context)
             io.out(format.format.render(output))

@@ -114,3 +114,19 @@ final class QueryTests: PostgresTestCase {
         XCTAssertFalse(ConnectionConfiguration.url(good).redactedDescription().contains("right-password"))
     }
 }
+
+final class QueryCancellerTests: PostgresTestCase {
+    /// A statement cancelled from another thread fails with 57014 long before it would end, and the
+    /// connection runs the next statement.
+    func testCancelFromAnotherThreadStopsTheStatement() throws {
+        let canceller = try XCTUnwrap(connection.canceller())
+        XCTAssertTrue(canceller.cancel(), "asking while nothing runs is harmless")
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { canceller.cancel() }
+        let started = Date()
+        XCTAssertThrowsError(try connection.execute("SELECT pg_sleep(30)")) { error in
+            XCTAssertEqual((error as? PostgresError)?.code, .queryCanceled, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(try connection.query("SELECT 1").decodeOne(Int.self), 1)
+    }
+}
