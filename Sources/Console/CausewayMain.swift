@@ -100,6 +100,7 @@ public enum CausewayMain {
                 let history = environment["CAUSEWAY_HISTORY"] ?? environment["HOME"].map { $0 + "/.causeway_history" }
                 sources.append { TerminalLineSource(historyPath: history) }
                 Interrupts.shared.install()
+                if isatty(STDERR_FILENO) == 1 { context.progressBar = ProgressBar.standardError() }
                 io.out("causeway 0.1.0: type help for commands, \\q to quit.\n")
             } else {
                 sources.append { StreamLineSource() }

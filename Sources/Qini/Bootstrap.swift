@@ -8,9 +8,10 @@ public enum Bootstrap {
     }
 
     /// Intervals for scikit-uplift's `qini_auc_score` and `uplift_auc_score` from `replicates`
-    /// resamples; a resample without a treated or a control unit is drawn again.
-    public static func aucIntervals(_ s: UpliftSample, replicates: Int, seed: UInt64, confidence: Double = 0.95)
-        throws(QiniError) -> (qini: Interval, uplift: Interval) {
+    /// resamples; a resample without a treated or a control unit is drawn again. `kept` is called
+    /// after each resample kept (a progress hook).
+    public static func aucIntervals(_ s: UpliftSample, replicates: Int, seed: UInt64, confidence: Double = 0.95,
+                                    kept: (() -> Void)? = nil) throws(QiniError) -> (qini: Interval, uplift: Interval) {
         guard replicates >= 10 else { throw QiniError("--bootstrap needs at least 10 replicates") }
         try s.requireBinary("the AUC scores")
         var g = SplitMix64(seed: seed)
@@ -35,6 +36,7 @@ public enum Bootstrap {
             guard scores.qini.isFinite, scores.uplift.isFinite else { continue }
             qini.append(scores.qini)
             uplift.append(scores.uplift)
+            kept?()
         }
         return (interval(qini, confidence), interval(uplift, confidence))
     }

@@ -14,6 +14,8 @@ public final class CommandContext {
     public let target: DatabaseTarget
     /// Receives one-line notes for the user (stderr).
     let note: (String) -> Void
+    /// The progress bar, on a terminal only; the store reports long work into it.
+    var progressBar: ProgressBar?
     private var openStore: Store?
 
     public init(target: DatabaseTarget, note: @escaping (String) -> Void) {
@@ -26,6 +28,7 @@ public final class CommandContext {
         if let openStore { return openStore }
         do {
             let store = try Store.open(target, note: note)
+            if let progressBar { store.progress = progressBar.progress }
             openStore = store
             Interrupts.shared.connected(store.connection.canceller())
             return store

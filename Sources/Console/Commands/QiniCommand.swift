@@ -28,6 +28,7 @@ struct QiniCommand: ConsoleCommand {
         var options = QiniReport.Options()
         options.split = split
         options.seed = seed
+        options.progress = context.progressBar?.progress ?? .silent
         if let bootstrap {
             guard bootstrap >= 10, bootstrap <= 100_000 else { throw ConsoleError("--bootstrap takes 10 to 100000 replicates") }
             options.bootstrap = bootstrap

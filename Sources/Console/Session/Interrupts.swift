@@ -55,9 +55,9 @@ final class Interrupts: @unchecked Sendable {
         guard running else { return }
         if presses == 1 {
             canceller?.cancel()
-            say("Cancel request sent (Ctrl-C again to stop the console)\n")
+            say("\r\u{1B}[KCancel request sent (Ctrl-C again to stop the console)\n")  // over the progress bar's line
         } else {
-            say("causeway: interrupted; what the command had not committed is rolled back\n")
+            say("\r\u{1B}[Kcauseway: interrupted; what the command had not committed is rolled back\n")
             exit(130)
         }
     }

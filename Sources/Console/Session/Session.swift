@@ -119,7 +119,12 @@ public final class Session {
         Interrupts.shared.commandStarted()
         defer { Interrupts.shared.commandEnded() }
         do {
-            let output = try command.run(in: context)
+            context.progressBar?.start()
+            let output: CommandOutput
+            do {
+                defer { context.progressBar?.finish() }  // the bar's line is gone before the result or the error
+                output = try command.run(in: context)
+            }
             io.out(format.format.render(output))
         } catch let error as ConnectionFailure {
             context.closeStore()

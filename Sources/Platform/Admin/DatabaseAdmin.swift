@@ -9,7 +9,7 @@ public enum DatabaseAdmin {
 
     /// Applies pending migrations; returns the files applied now.
     public static func migrate(_ store: Store) throws -> [Migration] {
-        try migrator().migrate(on: store.connection)
+        try migrator().migrate(on: store.connection) { store.progress.begin($0.fileName) }
     }
 
     /// What `db status` reports.

@@ -122,6 +122,7 @@ public enum Metrics {
                 try c.execute("INSERT INTO metrics (name, kind) VALUES (\(name), \(effectiveKind.rawValue))")
             }
             try c.copyIn("COPY outcomes (unit, metric, value, ts, region) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending rows", rows: rows.count)
                 for (unit, value, ts, region) in rows { try writer.writeRow(unit, name, value, ts, region) }
             }
             // Fresh statistics, or the planner may nest loops over tables it believes are empty.

@@ -184,6 +184,7 @@ public enum Assigner {
             fresh.sort { $0.unit < $1.unit }
             let phase = Int32(experiment.phase)
             try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending assignments", rows: fresh.count)
                 for (unit, index) in fresh {
                     if index < 0 {
                         try writer.writeRow(unit, experiment.id, phase, String?.none, true)

@@ -34,6 +34,7 @@ public enum ClusterImport {
         try store.connection.transaction { c in
             try c.execute("DELETE FROM unit_clusters WHERE mapping = \(mapping)")
             try c.copyIn("COPY unit_clusters (unit, mapping, cluster) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending clusters", rows: rows.count)
                 for (unit, cluster) in rows { try writer.writeRow(unit, mapping, cluster) }
             }
         }

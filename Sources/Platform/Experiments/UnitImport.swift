@@ -32,6 +32,7 @@ public enum UnitImport {
         try store.connection.transaction { c in
             try c.execute("CREATE TEMP TABLE unit_stage (unit text, attributes jsonb) ON COMMIT DROP")
             try c.copyIn("COPY unit_stage (unit, attributes) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending units", rows: rows.count)
                 for (unit, json) in rows { try writer.writeRow(unit, json) }
             }
             try c.execute("""

@@ -77,6 +77,7 @@ public enum GraphStore {
                 RETURNING id
                 """).decode(Int64.self)[0]
             try c.copyIn(SQLQuery(unsafeSQL: "COPY graph_edges (source, graph_id, target) FROM STDIN")) { writer in
+                store.progress.watch(writer, "sending edges", rows: g.edges)
                 let idText = String(id)
                 for i in 0..<g.nodes {
                     for j in g.neighbours(i) where directed || Int(j) > i { try writer.writeRow(units[i], idText, units[Int(j)]) }

@@ -8,6 +8,8 @@ public final class Store {
     public let connection: Connection
     /// Which database this is.
     public let target: DatabaseTarget
+    /// Where long work reports how far it has come (the console's bar on a terminal).
+    public var progress = WorkProgress.silent
 
     /// Opens the target; for the embedded default, creates and starts the cluster first.
     ///

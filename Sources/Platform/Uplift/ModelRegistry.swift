@@ -175,6 +175,7 @@ public enum ModelRegistry {
             }
             let features = o.features ?? set.columns
             guard !features.isEmpty, Set(features).count == features.count else { throw PlatformError("--features must name distinct features") }
+            store.progress.begin("loading units, outcomes and features")
             let rows = try loadRows(e, outcome: metric, set: set, features: features, on: c)
             guard !rows.units.isEmpty else { throw PlatformError("experiment \"\(e.name)\" has no assigned units") }
             let binary = metric.kind == .proportion || rows.outcome.allSatisfy { $0 == 0 || $0 == 1 }
@@ -191,11 +192,14 @@ public enum ModelRegistry {
             let base: BaseLearner = o.base == .xgboost ? .xgboost(o.xgboost) : .linear(ridge: o.ridge)
             let model: UpliftModel
             do {
+                store.progress.begin("fitting the \(o.learner.rawValue.uppercased())-learner", unit: "base learners fitted")
                 model = try UpliftModel.fit(all.subset(train), kind: o.learner, base: base, outcome: binary ? .binaryLogistic : .squaredError,
-                                            arms: e.arms.count, propensity: propensity, calibrate: o.calibrate, folds: o.folds, seed: o.seed)
+                                            arms: e.arms.count, propensity: propensity, calibrate: o.calibrate, folds: o.folds, seed: o.seed,
+                                            fitted: store.progress.step)
             } catch {
                 throw PlatformError(describe(error, arms: e.arms.map(\.name)))
             }
+            store.progress.begin("evaluating on held-out units")
             let metrics = try evaluate(model, data: all.subset(test), units: test.map { rows.units[$0] }, experiment: e, on: c)
             let (description, components) = try model.serialized()
             try c.execute("""
@@ -394,6 +398,7 @@ public enum ModelRegistry {
             watch.lap("empty the model's scores")
             let chunk = 131_072
             _ = try c.copyIn("COPY \(identifier: partition) (unit, model_id, arm, uplift, response) FROM STDIN (FREEZE)") { writer in
+                store.progress.watch(writer, "predicting and sending scores", rows: units.count * (model.arms.count - 1))
                 for start in stride(from: 0, to: units.count, by: chunk) {
                     let rows = Array(start..<min(start + chunk, units.count))
                     let uplift: [[Float]], response: [[Float]]?

@@ -13,6 +13,8 @@ public enum QiniReport {
         public var bootstrap: Int?
         public var seed: UInt64 = 1
         public var bins = 10
+        /// Where the bootstrap reports its resamples.
+        public var progress = WorkProgress.silent
 
         public init() {}
     }
@@ -60,7 +62,8 @@ public enum QiniReport {
             pq = try ScikitUplift.perfectQiniCurve(s)
             pu = try ScikitUplift.perfectUpliftCurve(s)
             if let b = options.bootstrap {
-                let ci = try Bootstrap.aucIntervals(s, replicates: b, seed: options.seed)
+                options.progress.begin("bootstrap of \(name)", total: b)
+                let ci = try Bootstrap.aucIntervals(s, replicates: b, seed: options.seed) { options.progress.advance() }
                 (qi, ui) = (ci.qini, ci.uplift)
             }
             // One ranking for uplift@k and the deciles (the AUC scores rank along their own path).

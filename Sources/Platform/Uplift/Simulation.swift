@@ -24,6 +24,7 @@ public enum Simulation {
         guard n >= 10 else { throw PlatformError("simulate at least 10 units") }
         guard n <= 50_000_000 else { throw PlatformError("simulate at most 50,000,000 units") }
         guard (1...8).contains(levels) else { throw PlatformError("--arms takes 1 to 8 voucher levels") }
+        store.progress.begin("generating units")
         let sample = SyntheticData.generate(setup, n: n, seed: seed, levels: levels)
         let counts = sample.arms.indices.map { a in sample.arm.lazy.filter { $0 == a }.count }
         if let empty = counts.firstIndex(of: 0) { throw PlatformError("arm \(sample.arms[empty]) got no units; simulate more units") }
@@ -38,8 +39,10 @@ public enum Simulation {
             if try FeatureStore.find(name, on: c) != nil { throw PlatformError("feature set \"\(name)\" already exists") }
             _ = try ExperimentCatalog.start(name, in: Store(connection: c))
             try FeatureStore.ensure(name, columns: (1...5).map { "x\($0)" }, on: c)
+            store.progress.begin("storing features")
             try FeatureStore.write(name, units: unitNames, matrix: sample.features, on: c)
             try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending assignments", rows: unitNames.count)
                 for (i, unit) in unitNames.enumerated() { try writer.writeRow(unit, experiment.id, Int32(1), sample.arms[sample.arm[i]], false) }
             }
             if let metric = try Metrics.find(outcome, on: c) {
@@ -48,13 +51,16 @@ public enum Simulation {
                 try c.execute("INSERT INTO metrics (name, kind) VALUES (\(outcome), 'mean')")
             }
             try c.copyIn("COPY outcomes (unit, metric, value) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending outcomes", rows: n)
                 for (i, unit) in unitNames.enumerated() { try writer.writeRow(unit, outcome, sample.outcome[i]) }
             }
             try c.copyIn("COPY true_effects (unit, experiment_id, arm, tau) FROM STDIN") { writer in
+                store.progress.watch(writer, "sending true effects", rows: n * sample.tau.count)
                 for (i, unit) in unitNames.enumerated() {
                     for k in sample.tau.indices { try writer.writeRow(unit, experiment.id, sample.arms[k + 1], sample.tau[k][i]) }
                 }
             }
+            store.progress.begin("analyzing tables")
             for table in ["assignments", "outcomes", "true_effects"] { try c.execute("ANALYZE \(identifier: table)") }
         }
         return Result(experiment: name, units: n, arms: sample.arms, randomized: setup.randomized, outcome: outcome,

@@ -7,6 +7,9 @@ public final class CopyInWriter {
     private let flushThreshold = 1 << 18
     /// Rows written with `writeRow`.
     public private(set) var rowsWritten = 0
+    /// Called after each batch is handed to libpq (about every 256 KiB) with `rowsWritten`: a
+    /// progress hook.
+    public var onFlush: ((Int) -> Void)?
 
     init(connection: Connection) {
         self.connection = connection
@@ -53,6 +56,7 @@ public final class CopyInWriter {
         }
         buffer.removeAll(keepingCapacity: true)
         guard status == 1 else { throw connection.connectionError(sql: nil) }
+        onFlush?(rowsWritten)
     }
 }
 

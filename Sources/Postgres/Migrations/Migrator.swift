@@ -33,8 +33,9 @@ public struct Migrator: Sendable {
     ///
     /// Throws before applying anything when an applied file changed or the database knows a
     /// migration this build does not. A failing file rolls back alone; earlier ones stay applied.
+    /// `applying` is told each file as it starts (a progress hook).
     @discardableResult
-    public func migrate(on connection: Connection) throws -> [Migration] {
+    public func migrate(on connection: Connection, applying: (Migration) -> Void = { _ in }) throws -> [Migration] {
         guard !connection.isInTransaction else { throw MigrationError(message: "migrate cannot run inside a transaction") }
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -59,6 +60,7 @@ public struct Migrator: Sendable {
         let pending = Set(states.filter { $0.state == .pending }.map(\.version))
         var done: [Migration] = []
         for migration in migrations where pending.contains(migration.version) {
+            applying(migration)
             do {
                 try connection.transaction { connection in
                     try connection.execute(unsafeScript: migration.sql)

@@ -60,12 +60,14 @@ public struct UpliftModel: Sendable {
     public var description: Description
     /// Named components: `s`, `mu/K`, `tau0/K`, `tau1/K`, `dr/K`, `e/K`.
     public var components: [String: any Learner]
+    /// While fitting: called after each base learner is fitted (a progress hook).
+    private var fitted: (@Sendable () -> Void)?
 
     // MARK: Fitting
 
     public static func fit(_ data: TrainingSet, kind: MetaLearnerKind, base: BaseLearner, outcome: Objective, arms: Int,
                            propensity: PropensitySource, calibrate: Bool = false, folds: Int = 3,
-                           seed: UInt64 = 0) throws(UpliftError) -> UpliftModel {
+                           seed: UInt64 = 0, fitted: (@Sendable () -> Void)? = nil) throws(UpliftError) -> UpliftModel {
         guard arms >= 2 else { throw UpliftError("uplift needs a control and at least one treatment arm") }
         try validate(data, arms: arms, outcome: outcome)
         var training = data
@@ -85,6 +87,7 @@ public struct UpliftModel: Sendable {
                                                          calibration: nil, clipped: Array(repeating: 0, count: arms - 1),
                                                          folds: folds, seed: seed),
                                 components: [:])
+        model.fitted = fitted
         try model.fitComponents(training)
         if calibrate {
             let held = data.subset(calibrationRows)
@@ -97,6 +100,7 @@ public struct UpliftModel: Sendable {
             }
             model.description.calibration = maps
         }
+        model.fitted = nil
         return model
     }
 
@@ -129,6 +133,7 @@ public struct UpliftModel: Sendable {
             var learner = d.base.make(d.outcome)
             let x = data.features.appending(columns: d.arms - 1) { r, c in data.arm[r] == c + 1 ? 1 : 0 }
             try learner.fit(x, labels: data.outcome, weights: nil)
+            fitted?()
             components["s"] = learner
         case .t:
             for a in 0..<d.arms { components["mu/\(a)"] = try fitOutcome(data, arm: a) }
@@ -144,7 +149,9 @@ public struct UpliftModel: Sendable {
                 let d0 = zip(try mu.predict(control.features), control.outcome).map { $0 - $1 }
                 var tau1 = d.base.make(.squaredError), tau0 = d.base.make(.squaredError)
                 try tau1.fit(treated.features, labels: d1, weights: nil)
+                fitted?()
                 try tau0.fit(control.features, labels: d0, weights: nil)
+                fitted?()
                 components["tau1/\(a)"] = tau1
                 components["tau0/\(a)"] = tau0
                 try fitPropensity(data, arm: a)
@@ -165,6 +172,7 @@ public struct UpliftModel: Sendable {
                 }
                 var final = d.base.make(.squaredError)
                 try final.fit(pair.features, labels: pseudo.map(Float.init), weights: nil)
+                fitted?()
                 components["dr/\(a)"] = final
                 try fitPropensity(data, arm: a)
             }
@@ -177,6 +185,7 @@ public struct UpliftModel: Sendable {
         var learner = description.base.make(description.outcome)
         let part = data.subset(rows(data, arm: arm))
         try learner.fit(part.features, labels: part.outcome, weights: nil)
+        fitted?()
         return learner
     }
 
@@ -186,6 +195,7 @@ public struct UpliftModel: Sendable {
         let pair = data.subset(data.arm.indices.filter { data.arm[$0] == 0 || data.arm[$0] == arm })
         var learner = LinearLearner(objective: .binaryLogistic)
         try learner.fit(pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }, weights: nil)
+        fitted?()
         components["e/\(arm)"] = learner
         description.clipped[arm - 1] = try learner.predict(pair.features).filter { Double($0) < clip || Double($0) > 1 - clip }.count
     }
@@ -211,6 +221,7 @@ public struct UpliftModel: Sendable {
             let pair = source.subset(source.arm.indices.filter { source.arm[$0] == 0 || source.arm[$0] == arm })
             var learner = LinearLearner(objective: .binaryLogistic)
             try learner.fit(pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }, weights: nil)
+            fitted?()
             eLearner = learner
         }
         let m0 = try mu0.predict(target.features), m1 = try mu1.predict(target.features)

@@ -37,6 +37,7 @@ final class TerminalTests: XCTestCase {
     }
 
     /// A command busy in Swift has no statement to cancel: a second Ctrl-C ends the console (130).
+    /// Meanwhile its progress bar shows which phase it is in.
     func testSecondControlCStopsACommandBusyInSwift() throws {
         let (database, url) = try TestDatabase.createDatabase()
         defer { TestDatabase.dropDatabase(database) }
@@ -45,6 +46,8 @@ final class TerminalTests: XCTestCase {
                                                   "\u{3}", "\\echo still here\n\\q\n"])
         XCTAssertTrue(text.contains("Cancel request sent"), text)
         XCTAssertTrue(text.contains("interrupted; what the command had not committed is rolled back"), text)
+        // On a terminal, long work draws a progress bar on stderr (after half a second).
+        XCTAssertTrue(text.contains("generating units  "), text)
         XCTAssertFalse(text.contains("still here"), text)
         XCTAssertEqual(status, 130, text)
         let experiments = try Connection(.url(url)).query("SELECT count(*) FROM experiments").decodeOne(Int.self)

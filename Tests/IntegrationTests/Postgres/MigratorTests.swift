@@ -21,7 +21,9 @@ final class MigratorTests: PostgresTestCase {
 
         let next = try Migrator(files: [second, first])
         XCTAssertEqual(try next.status(on: connection).map(\.state), [.applied, .pending])
-        XCTAssertEqual(try next.migrate(on: connection).map(\.version), [2])
+        var announced: [String] = []
+        XCTAssertEqual(try next.migrate(on: connection) { announced.append($0.fileName) }.map(\.version), [2])
+        XCTAssertEqual(announced, ["0002_more.sql"], "the progress hook hears of each file applied, and only those")
         let recorded = try connection.query("SELECT version, file_name, checksum FROM schema_migrations ORDER BY 1")
             .decode((Int, String, String).self)
         XCTAssertEqual(recorded.map(\.0), [1, 2])

@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+import Platform
+import Postgres
+
+/// What long commands report to the console's progress bar, against a real store.
+final class WorkProgressTests: ExperimentTestCase {
+    private final class Heard: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [WorkProgress.Snapshot] = []
+        func append(_ s: WorkProgress.Snapshot) { lock.withLock { items.append(s) } }
+        var all: [WorkProgress.Snapshot] { lock.withLock { items } }
+        /// The phases in the order they began.
+        var phases: [String] { all.reduce(into: []) { if $0.last != $1.phase { $0.append($1.phase) } } }
+    }
+
+    /// An import counts its rows as the COPY sends them (every 256 KiB and at the end) up to the file's rows.
+    func testAnImportCountsItsRowsUpToTheTotal() throws {
+        let heard = Heard()
+        store.progress = WorkProgress { heard.append($0) }
+        let rows = 40_000
+        let path = try csv("unit,value\n" + (0..<rows).map { "u\($0),\($0 % 7)" }.joined(separator: "\n") + "\n")
+        try Metrics.importOutcomes(path: path, metric: "revenue", kind: nil, in: store)
+        let sending = heard.all.filter { $0.phase == "sending rows" }
+        XCTAssertEqual(sending.first, WorkProgress.Snapshot(phase: "sending rows", done: 0, total: rows))
+        XCTAssertEqual(sending.last, WorkProgress.Snapshot(phase: "sending rows", done: rows, total: rows))
+        XCTAssertGreaterThan(sending.count, 2, "40,000 rows are more than one 256 KiB batch: the count moves before the end")
+        XCTAssertEqual(sending.map(\.done), sending.map(\.done).sorted(), "the count only grows")
+    }
+
+    /// `simulate units` names each phase, and each COPY reaches its total.
+    func testSimulationPhases() throws {
+        let heard = Heard()
+        store.progress = WorkProgress { heard.append($0) }
+        _ = try Simulation.run(setup: .binary, units: 3000, name: "sim", seed: 1, in: store)
+        XCTAssertEqual(heard.phases, ["generating units", "storing features", "sending assignments", "sending outcomes",
+                                      "sending true effects", "analyzing tables"])
+        for phase in ["sending assignments", "sending outcomes", "sending true effects"] {
+            let last = heard.all.last { $0.phase == phase }
+            XCTAssertEqual(last?.done, 3000, phase)
+            XCTAssertEqual(last?.total, 3000, phase)
+        }
+    }
+
+    /// A silent store (scripts, tests) reports to nobody, and the import is the same.
+    func testSilentIsTheDefault() throws {
+        XCTAssertNil(store.progress.step)
+        try Metrics.importOutcomes(path: try csv("unit,value\nu1,1\n"), metric: "m", kind: nil, in: store)
+        XCTAssertEqual(try count("SELECT count(*) FROM outcomes"), 1)
+    }
+}
