@@ -54,22 +54,25 @@ final class ProgressBarTests: XCTestCase {
     func testDrawsOnlyAfterTheDelayAndErasesAtTheEnd() {
         let written = Written()
         let bar = ProgressBar(write: { written.append($0) }, columns: { 80 })
-        bar.start(at: 100, ticking: false)
-        bar.progress.begin("sending rows", total: 4)
-        bar.tick(at: 100.2)
+        bar.start("import outcomes", at: 100, ticking: false)
+        bar.tick(at: 100.4)
         XCTAssertEqual(written.all, [])
+        bar.tick(at: 100.6)
+        XCTAssertEqual(written.all, ["\rimport outcomes  |  0:00\u{1B}[K"], "before any phase, the command's name and its time")
+        bar.progress.begin("sending rows", total: 4)
         bar.progress.set(done: 2)
         bar.tick(at: 101)
-        XCTAssertEqual(written.all, ["\rsending rows [==========>         ] 50%  0:01  eta 0:01  2/4\u{1B}[K"])
+        XCTAssertEqual(written.all.last, "\rsending rows [==========>         ] 50%  0:01  eta 0:01  2/4\u{1B}[K")
         bar.finish()
         XCTAssertEqual(written.all.last, "\r\u{1B}[K")
 
         let quiet = Written()
         let fast = ProgressBar(write: { quiet.append($0) }, columns: { 80 })
-        fast.start(at: 0, ticking: false)
+        fast.start("import outcomes", at: 0, ticking: false)
         fast.progress.begin("sending rows", total: 4)
         fast.finish()
-        XCTAssertEqual(quiet.all, [], "a command done within the delay prints no bar and nothing to erase")
+        fast.tick(at: 5)
+        XCTAssertEqual(quiet.all, [], "a command done within the delay prints no bar and nothing to erase, and a late tick draws nothing")
     }
 
     /// Steps reported from several threads all count.

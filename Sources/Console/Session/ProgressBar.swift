@@ -8,6 +8,7 @@ import Platform
 ///     sending rows [====================] 100%  0:07  PostgreSQL is finishing |
 ///     0006_lift_sums.sql  |  0:12
 ///     fitting the X-learner  /  0:04  3 base learners fitted
+///     report lift  -  0:02                      (a command that reports no phase)
 ///
 /// and erased before the command prints its result or error.
 final class ProgressBar: @unchecked Sendable {
@@ -41,10 +42,12 @@ final class ProgressBar: @unchecked Sendable {
     private(set) lazy var progress = WorkProgress { [weak self] snapshot in self?.update(snapshot) }
 
     /// A command starts: the clock starts, and (unless `ticking` is false, for tests) a timer redraws.
-    func start(at now: Double = ProgressBar.now(), ticking: Bool = true) {
+    /// Until the work reports a phase, the line names the command: every command past the delay
+    /// shows that it is working and for how long.
+    func start(_ command: String, at now: Double = ProgressBar.now(), ticking: Bool = true) {
         lock.withLock {
             started = now
-            snapshot = nil
+            snapshot = WorkProgress.Snapshot(phase: command, done: 0, total: nil)
             drawn = false
             frame = 0
         }
@@ -80,7 +83,7 @@ final class ProgressBar: @unchecked Sendable {
         }
     }
 
-    /// The text of the line, cut to `columns`; nil before the delay or before any report. The
+    /// The text of the line, cut to `columns`; nil before the delay or after the end. The
     /// command is on the line above (the user just typed it), so the line starts with the phase.
     static func line(_ snapshot: WorkProgress.Snapshot?, elapsed: Double, frame: Int, columns: Int) -> String? {
         guard elapsed >= delay, let s = snapshot else { return nil }

@@ -119,7 +119,7 @@ public final class Session {
         Interrupts.shared.commandStarted()
         defer { Interrupts.shared.commandEnded() }
         do {
-            context.progressBar?.start()
+            context.progressBar?.start(words.prefix(used).joined(separator: " "))
             let output: CommandOutput
             do {
                 defer { context.progressBar?.finish() }  // the bar's line is gone before the result or the error
