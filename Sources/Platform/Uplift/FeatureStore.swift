@@ -7,23 +7,13 @@ public enum FeatureStore {
     public struct FeatureSet: Sendable, Equatable {
         public let name: String
         public let columns: [String]
-        public let units: Int
     }
 
+    /// The set's definition: one row of `feature_sets` (its units are not counted: that would scan
+    /// every unit's features on each call, and model train, score and simulate all call this).
     public static func find(_ name: String, on c: Connection) throws -> FeatureSet? {
-        try sets(where: "WHERE s.name = \(name)", on: c).first
-    }
-
-    public static func list(on c: Connection) throws -> [FeatureSet] { try sets(where: "", on: c) }
-
-    /// Feature sets with their columns and unit counts, by name.
-    private static func sets(where condition: SQLQuery, on c: Connection) throws -> [FeatureSet] {
-        try c.query("""
-            SELECT s.name, array_to_string(s.columns, ','), (SELECT count(*) FROM unit_features f WHERE f.feature_set = s.name)
-            FROM feature_sets s \(condition) ORDER BY s.name
-            """).decode((String, String, Int).self).map {
-            FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init), units: $0.2)
-        }
+        try c.query("SELECT name, array_to_string(columns, ',') FROM feature_sets WHERE name = \(name)")
+            .decode((String, String).self).first.map { FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init)) }
     }
 
     /// Creates the set, or checks that an existing one has the same columns.
@@ -45,13 +35,15 @@ public enum FeatureStore {
     }
 
     /// Writes (or replaces) units' features through a staging table and COPY.
-    static func write(_ name: String, units: [String], matrix: FeatureMatrix, on c: Connection) throws {
+    static func write(_ name: String, units: [String], matrix: FeatureMatrix, on c: Connection, progress: WorkProgress = .silent) throws {
         try c.execute("CREATE TEMP TABLE feature_stage (unit text, vals bytea) ON COMMIT DROP")
         try c.copyIn("COPY feature_stage (unit, vals) FROM STDIN") { writer in
+            progress.watch(writer, "sending features", rows: units.count)
             for (r, unit) in units.enumerated() {
                 try writer.writeRow(unit, PackedFloats(matrix.values[(r * matrix.columns)..<((r + 1) * matrix.columns)]))
             }
         }
+        progress.begin("storing features")
         try c.execute("""
             INSERT INTO unit_features (unit, feature_set, vals) SELECT unit, \(name), vals FROM feature_stage
             ON CONFLICT (unit, feature_set) DO UPDATE SET vals = excluded.vals
@@ -107,7 +99,7 @@ public enum FeatureStore {
         let matrix = FeatureMatrix(values: values, rows: units.count, columns: names.count)
         try store.connection.transaction { c in
             try ensure(name, columns: names, on: c)
-            try write(name, units: units, matrix: matrix, on: c)
+            try write(name, units: units, matrix: matrix, on: c, progress: store.progress)
         }
         return ImportResult(set: name, units: units.count, columns: names)
     }

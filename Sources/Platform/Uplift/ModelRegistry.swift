@@ -359,13 +359,15 @@ public enum ModelRegistry {
             // COPY takes no parameters: the set's name travels as a bound parameter into a
             // transaction-local setting that the COPY query reads.
             try c.execute("SELECT set_config('causeway.feature_set', \(setName), true)")
-            let bad = try c.query("""
-                SELECT count(*), min(unit) FROM unit_features WHERE feature_set = \(setName) AND octet_length(vals) <> \(4 * set.columns.count)
-                """).decodeOne((Int, String?).self)
-            if bad.0 > 0 { throw PlatformError("\(bad.0) units have a feature array of the wrong length (first: \(bad.1 ?? "?"))") }
+            let length = 4 * set.columns.count
+            let (count, bad, first) = try c.query("""
+                SELECT count(*), count(*) FILTER (WHERE octet_length(vals) <> \(length)), min(unit) FILTER (WHERE octet_length(vals) <> \(length))
+                FROM unit_features WHERE feature_set = \(setName)
+                """).decodeOne((Int, Int, String?).self)
+            if bad > 0 { throw PlatformError("\(bad) units have a feature array of the wrong length (first: \(first ?? "?"))") }
             var units: [String] = [], values: [Float] = []
-            units.reserveCapacity(set.units)
-            values.reserveCapacity(set.units * model.features.count)
+            units.reserveCapacity(count)
+            values.reserveCapacity(count * model.features.count)
             watch.lap("check the features")
             // Binary COPY hands the packed features over as they are stored.
             _ = try c.copyOutBinaryRows("""

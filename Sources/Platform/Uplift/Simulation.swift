@@ -39,8 +39,7 @@ public enum Simulation {
             if try FeatureStore.find(name, on: c) != nil { throw PlatformError("feature set \"\(name)\" already exists") }
             _ = try ExperimentCatalog.start(name, in: Store(connection: c))
             try FeatureStore.ensure(name, columns: (1...5).map { "x\($0)" }, on: c)
-            store.progress.begin("storing features")
-            try FeatureStore.write(name, units: unitNames, matrix: sample.features, on: c)
+            try FeatureStore.write(name, units: unitNames, matrix: sample.features, on: c, progress: store.progress)
             try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: unitNames.count)
                 for (i, unit) in unitNames.enumerated() { try writer.writeRow(unit, experiment.id, Int32(1), sample.arms[sample.arm[i]], false) }

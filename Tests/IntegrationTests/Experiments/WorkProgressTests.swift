@@ -33,9 +33,9 @@ final class WorkProgressTests: ExperimentTestCase {
         let heard = Heard()
         store.progress = WorkProgress { heard.append($0) }
         _ = try Simulation.run(setup: .binary, units: 3000, name: "sim", seed: 1, in: store)
-        XCTAssertEqual(heard.phases, ["generating units", "storing features", "sending assignments", "sending outcomes",
+        XCTAssertEqual(heard.phases, ["generating units", "sending features", "storing features", "sending assignments", "sending outcomes",
                                       "sending true effects", "analyzing tables"])
-        for phase in ["sending assignments", "sending outcomes", "sending true effects"] {
+        for phase in ["sending features", "sending assignments", "sending outcomes", "sending true effects"] {
             let last = heard.all.last { $0.phase == phase }
             XCTAssertEqual(last?.done, 3000, phase)
             XCTAssertEqual(last?.total, 3000, phase)
