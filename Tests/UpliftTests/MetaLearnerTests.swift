@@ -136,6 +136,27 @@ final class MetaLearnerTests: XCTestCase {
         XCTAssertEqual(Set(rawValues.map { ($0 * 1000).rounded() }).count, 1, "the linear S-learner's uplift is constant")
     }
 
+    /// Calibration's pseudo-outcomes need μ0 and μ_arm fitted on the training units: the T-learner
+    /// kept exactly those, so calibrating fits nothing more; the S-learner fits μ0 once for all arms.
+    /// (Before, every arm refitted both: 4 fits for a 2-arm T-learner, 7 for 3 arms.)
+    func testCalibrationReusesTheKeptOutcomeModels() throws {
+        final class Count: @unchecked Sendable {
+            private let lock = NSLock()
+            private var n = 0
+            func add() { lock.withLock { n += 1 } }
+            var value: Int { lock.withLock { n } }
+        }
+        let sample = SyntheticData.generate(.vouchers, n: 3_000, seed: 2, levels: 2)
+        let data = TrainingSet(features: sample.features, outcome: sample.outcome.map(Float.init), arm: sample.arm)
+        for (kind, calibrate, expected) in [(MetaLearnerKind.t, false, 3), (.t, true, 3), (.s, false, 1), (.s, true, 4)] {
+            let count = Count()
+            let model = try UpliftModel.fit(data, kind: kind, base: .linear(ridge: 1e-3), outcome: .binaryLogistic, arms: 3,
+                                            propensity: .design(shares: [1, 1, 1]), calibrate: calibrate, fitted: { count.add() })
+            XCTAssertEqual(count.value, expected, "\(kind), calibrate \(calibrate)")
+            XCTAssertEqual(model.description.calibration?.count, calibrate ? 2 : nil)
+        }
+    }
+
     func testBadInputIsNamed() {
         var values = [Float](repeating: 1, count: 20)
         values[7] = .nan

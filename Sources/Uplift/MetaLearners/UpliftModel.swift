@@ -93,9 +93,15 @@ public struct UpliftModel: Sendable {
             let held = data.subset(calibrationRows)
             var maps: [Isotonic] = []
             let raw = try model.predictRaw(held.features)
+            // The pseudo-outcomes' outcome models, fitted on the training units: the T- and
+            // X-learners keep exactly those (same data, same learner, same seed), so they are
+            // reused; the others fit μ0 once for every arm and μ_arm per arm.
+            var outcomeModels: [Int: any Learner] = [:]
+            for a in 0..<arms { outcomeModels[a] = model.components["mu/\(a)"] }
+            if outcomeModels[0] == nil { outcomeModels[0] = try model.fitOutcome(training, arm: 0) }
             for a in 1..<arms {
                 let pair = held.arm.indices.filter { held.arm[$0] == 0 || held.arm[$0] == a }
-                let pseudo = try model.pseudoOutcomes(nuisanceFrom: training, on: held.subset(pair), arm: a)
+                let pseudo = try model.pseudoOutcomes(nuisanceFrom: training, on: held.subset(pair), arm: a, outcomeModels: outcomeModels)
                 maps.append(Isotonic.fit(x: pair.map { Double(raw[a - 1][$0]) }, y: pseudo))
             }
             model.description.calibration = maps
@@ -181,7 +187,7 @@ public struct UpliftModel: Sendable {
 
     private func rows(_ data: TrainingSet, arm: Int) -> [Int] { data.arm.indices.filter { data.arm[$0] == arm } }
 
-    private func fitOutcome(_ data: TrainingSet, arm: Int) throws(UpliftError) -> any Learner {
+    func fitOutcome(_ data: TrainingSet, arm: Int) throws(UpliftError) -> any Learner {
         var learner = description.base.make(description.outcome)
         let part = data.subset(rows(data, arm: arm))
         try learner.fit(part.features, labels: part.outcome, weights: nil)
@@ -214,8 +220,14 @@ public struct UpliftModel: Sendable {
 
     /// AIPW pseudo-outcomes for control-vs-`arm` rows of `target`, with μ0, μ_arm (and e when
     /// estimated) fitted on `source`:  μ1 − μ0 + W(Y − μ1)/e − (1 − W)(Y − μ0)/(1 − e).
-    func pseudoOutcomes(nuisanceFrom source: TrainingSet, on target: TrainingSet, arm: Int) throws(UpliftError) -> [Double] {
-        let mu0 = try fitOutcome(source, arm: 0), mu1 = try fitOutcome(source, arm: arm)
+    /// `outcomeModels[k]`, when given, is μk already fitted on `source`.
+    func pseudoOutcomes(nuisanceFrom source: TrainingSet, on target: TrainingSet, arm: Int,
+                        outcomeModels: [Int: any Learner] = [:]) throws(UpliftError) -> [Double] {
+        func outcomeModel(_ k: Int) throws(UpliftError) -> any Learner {
+            if let kept = outcomeModels[k] { return kept }
+            return try fitOutcome(source, arm: k)
+        }
+        let mu0 = try outcomeModel(0), mu1 = try outcomeModel(arm)
         var eLearner: (any Learner)? = nil
         if case .estimated = description.propensity {
             let pair = source.subset(source.arm.indices.filter { source.arm[$0] == 0 || source.arm[$0] == arm })
