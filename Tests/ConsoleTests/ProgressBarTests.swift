@@ -21,10 +21,14 @@ final class ProgressBarTests: XCTestCase {
                        "p [>                   ] 1%  0:01  1/100")
     }
 
-    /// Every row sent: the server is still working (the COPY's end and its triggers).
-    func testEveryRowSentWaitsOnTheServer() {
-        XCTAssertEqual(ProgressBar.line(Snapshot(phase: "sending rows", done: 10, total: 10), elapsed: 7.9, frame: 0, columns: 200),
+    /// Every row sent: the server is still working (the COPY's end and its triggers). Other
+    /// phases just spin once every step is done.
+    func testEveryStepDoneSaysWhatIsLeft() {
+        XCTAssertEqual(ProgressBar.line(Snapshot(phase: "sending rows", done: 10, total: 10, afterwards: "PostgreSQL is finishing"),
+                                        elapsed: 7.9, frame: 0, columns: 200),
                        "sending rows [====================] 100%  0:07  PostgreSQL is finishing |")
+        XCTAssertEqual(ProgressBar.line(Snapshot(phase: "bootstrap", done: 200, total: 200), elapsed: 2, frame: 1, columns: 200),
+                       "bootstrap [====================] 100%  0:02  /")
     }
 
     func testAnUncountedPhaseSpinsAndTallies() {

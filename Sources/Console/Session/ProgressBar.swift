@@ -95,7 +95,7 @@ final class ProgressBar: @unchecked Sendable {
             let bar = String(repeating: "=", count: full) + (full < cells ? ">" + String(repeating: " ", count: cells - full - 1) : "")
             text += " [\(bar)] \(Int(fraction * 100))%  " + clock
             if s.done >= total {
-                text += "  PostgreSQL is finishing " + spinner(frame)
+                text += "  " + (s.afterwards.map { $0 + " " } ?? "") + spinner(frame)
             } else {
                 if fraction > 0.02 { text += "  eta " + Self.clock(elapsed / fraction - elapsed) }
                 text += "  \(grouped(s.done))/\(grouped(total))"

@@ -13,12 +13,15 @@ public final class WorkProgress: @unchecked Sendable {
         public var total: Int?
         /// What a step is, for an uncounted phase's tally ("base learners fitted").
         public var unit: String?
+        /// What is still going on once every step is done ("PostgreSQL is finishing").
+        public var afterwards: String?
 
-        public init(phase: String, done: Int, total: Int?, unit: String? = nil) {
+        public init(phase: String, done: Int, total: Int?, unit: String? = nil, afterwards: String? = nil) {
             self.phase = phase
             self.done = done
             self.total = total
             self.unit = unit
+            self.afterwards = afterwards
         }
     }
 
@@ -34,9 +37,9 @@ public final class WorkProgress: @unchecked Sendable {
 
     /// Starts a phase of `total` steps (nil: not known); `unit` names a step for the tally of a
     /// phase without a total.
-    public func begin(_ phase: String, total: Int? = nil, unit: String? = nil) {
+    public func begin(_ phase: String, total: Int? = nil, unit: String? = nil, afterwards: String? = nil) {
         guard let sink else { return }
-        sink(lock.withLock { current = Snapshot(phase: phase, done: 0, total: total, unit: unit); return current })
+        sink(lock.withLock { current = Snapshot(phase: phase, done: 0, total: total, unit: unit, afterwards: afterwards); return current })
     }
 
     /// `steps` more of the current phase are done.
@@ -61,7 +64,7 @@ public final class WorkProgress: @unchecked Sendable {
     /// shows the server finishing the COPY (its triggers included).
     public func watch(_ writer: CopyInWriter, _ phase: String, rows total: Int?) {
         guard sink != nil else { return }
-        begin(phase, total: total)
+        begin(phase, total: total, afterwards: "PostgreSQL is finishing")
         writer.onFlush = { [self] rows in set(done: rows) }
     }
 }

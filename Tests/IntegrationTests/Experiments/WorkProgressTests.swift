@@ -22,8 +22,9 @@ final class WorkProgressTests: ExperimentTestCase {
         let path = try csv("unit,value\n" + (0..<rows).map { "u\($0),\($0 % 7)" }.joined(separator: "\n") + "\n")
         try Metrics.importOutcomes(path: path, metric: "revenue", kind: nil, in: store)
         let sending = heard.all.filter { $0.phase == "sending rows" }
-        XCTAssertEqual(sending.first, WorkProgress.Snapshot(phase: "sending rows", done: 0, total: rows))
-        XCTAssertEqual(sending.last, WorkProgress.Snapshot(phase: "sending rows", done: rows, total: rows))
+        let waiting = "PostgreSQL is finishing"
+        XCTAssertEqual(sending.first, WorkProgress.Snapshot(phase: "sending rows", done: 0, total: rows, afterwards: waiting))
+        XCTAssertEqual(sending.last, WorkProgress.Snapshot(phase: "sending rows", done: rows, total: rows, afterwards: waiting))
         XCTAssertGreaterThan(sending.count, 2, "40,000 rows are more than one 256 KiB batch: the count moves before the end")
         XCTAssertEqual(sending.map(\.done), sending.map(\.done).sorted(), "the count only grows")
     }
