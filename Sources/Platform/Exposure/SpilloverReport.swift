@@ -93,11 +93,11 @@ public enum SpilloverReport {
             // Each re-run of the design is a step of the progress bar.
             let step = store.progress.step
             let counted: @Sendable (Int) -> [Int8] = { r in defer { step?() }; return draw(r) }
-            store.progress.begin("exposure probabilities (re-running the design)", total: o.replicates)
+            store.progress.begin("re-running the design", total: o.replicates)
             let p = try exposure { () throws(ExposureError) in
                 try ExposureProbabilities.estimate(g, mapping: mapping, replicates: o.replicates, threads: o.threads, draw: counted)
             }
-            store.progress.begin("variance (dependent pairs)")
+            store.progress.begin("variance: dependent pairs")
             // Each dependent pair costs 6 bytes (partner and mask); refuse what would not fit in 6 GB.
             let bound = Dependence.pairBound(g, randomizationUnit: on.drawKey)
             guard bound <= 1_000_000_000 else {
@@ -134,7 +134,7 @@ public enum SpilloverReport {
                 treeNote = "the spillover tree was skipped: \(n) units need \(Int((10 / o.floor).rounded(.up))) re-runs of their motifs, "
                     + "more than the 32 million unit-runs it may hold"
             } else if o.tree {
-                store.progress.begin("spillover tree (re-running the design)", total: treeReplicates)
+                store.progress.begin("spillover tree", total: treeReplicates)
                 tree = try exposure { () throws(ExposureError) in
                     try SpilloverTree.grow(g, arm: on.arm, outcome: y, inExperiment: inExperiment, replicates: treeReplicates,
                                            floor: o.floor, seed: 17, dependence: dependence, draw: draw)
