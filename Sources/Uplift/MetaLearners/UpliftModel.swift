@@ -136,11 +136,8 @@ public struct UpliftModel: Sendable {
         let d = description
         switch d.kind {
         case .s:
-            var learner = d.base.make(d.outcome)
             let x = data.features.appending(columns: d.arms - 1) { r, c in data.arm[r] == c + 1 ? 1 : 0 }
-            try learner.fit(x, labels: data.outcome, weights: nil)
-            fitted?()
-            components["s"] = learner
+            components["s"] = try trained(d.base.make(d.outcome), x, labels: data.outcome)
         case .t:
             for a in 0..<d.arms { components["mu/\(a)"] = try fitOutcome(data, arm: a) }
         case .x:
@@ -153,13 +150,8 @@ public struct UpliftModel: Sendable {
                 // Imputed effects: D1 = Y − μ0(x) on the treated, D0 = μ_a(x) − Y on control.
                 let d1 = zip(treated.outcome, try mu0.predict(treated.features)).map { $0 - $1 }
                 let d0 = zip(try mu.predict(control.features), control.outcome).map { $0 - $1 }
-                var tau1 = d.base.make(.squaredError), tau0 = d.base.make(.squaredError)
-                try tau1.fit(treated.features, labels: d1, weights: nil)
-                fitted?()
-                try tau0.fit(control.features, labels: d0, weights: nil)
-                fitted?()
-                components["tau1/\(a)"] = tau1
-                components["tau0/\(a)"] = tau0
+                components["tau1/\(a)"] = try trained(d.base.make(.squaredError), treated.features, labels: d1)
+                components["tau0/\(a)"] = try trained(d.base.make(.squaredError), control.features, labels: d0)
                 try fitPropensity(data, arm: a)
             }
         case .dr:
@@ -176,10 +168,7 @@ public struct UpliftModel: Sendable {
                     let values = try pseudoOutcomes(nuisanceFrom: pair.subset(rest), on: pair.subset(held), arm: a)
                     for (i, row) in held.enumerated() { pseudo[row] = values[i] }
                 }
-                var final = d.base.make(.squaredError)
-                try final.fit(pair.features, labels: pseudo.map(Float.init), weights: nil)
-                fitted?()
-                components["dr/\(a)"] = final
+                components["dr/\(a)"] = try trained(d.base.make(.squaredError), pair.features, labels: pseudo.map(Float.init))
                 try fitPropensity(data, arm: a)
             }
         }
@@ -187,23 +176,31 @@ public struct UpliftModel: Sendable {
 
     private func rows(_ data: TrainingSet, arm: Int) -> [Int] { data.arm.indices.filter { data.arm[$0] == arm } }
 
-    func fitOutcome(_ data: TrainingSet, arm: Int) throws(UpliftError) -> any Learner {
-        var learner = description.base.make(description.outcome)
-        let part = data.subset(rows(data, arm: arm))
-        try learner.fit(part.features, labels: part.outcome, weights: nil)
+    /// `learner` fitted (every base learner of a model is fitted here, so progress counts them all).
+    private func trained<L: Learner>(_ learner: L, _ x: FeatureMatrix, labels: [Float]) throws(UpliftError) -> L {
+        var learner = learner
+        try learner.fit(x, labels: labels, weights: nil)
         fitted?()
         return learner
+    }
+
+    func fitOutcome(_ data: TrainingSet, arm: Int) throws(UpliftError) -> any Learner {
+        let part = data.subset(rows(data, arm: arm))
+        return try trained(description.base.make(description.outcome), part.features, labels: part.outcome)
+    }
+
+    /// P(arm | x) fitted on the control and `arm` rows of `data` (logistic), with those rows' features.
+    private func propensityModel(_ data: TrainingSet, arm: Int) throws(UpliftError) -> (learner: LinearLearner, features: FeatureMatrix) {
+        let pair = data.subset(data.arm.indices.filter { data.arm[$0] == 0 || data.arm[$0] == arm })
+        return (try trained(LinearLearner(objective: .binaryLogistic), pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }), pair.features)
     }
 
     /// Fits `e/arm` when propensities are estimated (design propensities need nothing).
     private mutating func fitPropensity(_ data: TrainingSet, arm: Int) throws(UpliftError) {
         guard case .estimated(let clip) = description.propensity else { return }
-        let pair = data.subset(data.arm.indices.filter { data.arm[$0] == 0 || data.arm[$0] == arm })
-        var learner = LinearLearner(objective: .binaryLogistic)
-        try learner.fit(pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }, weights: nil)
-        fitted?()
+        let (learner, features) = try propensityModel(data, arm: arm)
         components["e/\(arm)"] = learner
-        description.clipped[arm - 1] = try learner.predict(pair.features).filter { Double($0) < clip || Double($0) > 1 - clip }.count
+        description.clipped[arm - 1] = try learner.predict(features).filter { Double($0) < clip || Double($0) > 1 - clip }.count
     }
 
     /// P(arm | x, arm ∈ {control, arm}) for each row.
@@ -229,13 +226,7 @@ public struct UpliftModel: Sendable {
         }
         let mu0 = try outcomeModel(0), mu1 = try outcomeModel(arm)
         var eLearner: (any Learner)? = nil
-        if case .estimated = description.propensity {
-            let pair = source.subset(source.arm.indices.filter { source.arm[$0] == 0 || source.arm[$0] == arm })
-            var learner = LinearLearner(objective: .binaryLogistic)
-            try learner.fit(pair.features, labels: pair.arm.map { $0 == arm ? 1 : 0 }, weights: nil)
-            fitted?()
-            eLearner = learner
-        }
+        if case .estimated = description.propensity { eLearner = try propensityModel(source, arm: arm).learner }
         let m0 = try mu0.predict(target.features), m1 = try mu1.predict(target.features)
         let e = try propensity(target.features, arm: arm, learner: eLearner)
         return target.arm.indices.map { i in
