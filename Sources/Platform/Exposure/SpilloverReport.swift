@@ -137,7 +137,7 @@ public enum SpilloverReport {
                 store.progress.begin("spillover tree", total: treeReplicates)
                 tree = try exposure { () throws(ExposureError) in
                     try SpilloverTree.grow(g, arm: on.arm, outcome: y, inExperiment: inExperiment, replicates: treeReplicates,
-                                           floor: o.floor, seed: 17, dependence: dependence, draw: draw)
+                                           floor: o.floor, seed: 17, dependence: dependence, draw: counted)
                 }
             }
             return Result(experiment: e.name, design: e.design.rawValue, graph: o.graph, metric: o.metric, mapping: mapping,
