@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Platform
 import Postgres
+import Randomization
 
 /// What long commands report to the console's progress bar, against a real store.
 final class WorkProgressTests: ExperimentTestCase {
@@ -40,6 +41,32 @@ final class WorkProgressTests: ExperimentTestCase {
             let last = heard.all.last { $0.phase == phase }
             XCTAssertEqual(last?.done, 3000, phase)
             XCTAssertEqual(last?.total, 3000, phase)
+        }
+    }
+
+    /// `report spillover`: each re-run of the design is a step, for the probabilities and for the tree.
+    func testSpilloverCountsEveryReRunOfTheDesign() throws {
+        let edges = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-edges.csv")
+        let units = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString)-units.csv")
+        files += [edges, units]
+        _ = try GraphSimulation.writeGraph(nodes: 600, k: 6, rewire: 0.1, seed: 3, prefix: "g", edgesPath: edges.path, unitsPath: units.path)
+        _ = try UnitImport.run(path: units.path, in: store)
+        _ = try GraphStore.importCSV(path: edges.path, name: "social", directed: false, in: store)
+        _ = try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        _ = try ExperimentCatalog.start("e", in: store)
+        _ = try Assigner.assignBulk("e", unitsFile: units.path, in: store)
+        try GraphSimulation.plantOutcomes(experiment: "e", graph: "social", metric: "y", base: 10, direct: 0.5, spillover: 1,
+                                          noise: 1, seed: 2, in: store)
+        let heard = Heard()
+        store.progress = WorkProgress { heard.append($0) }
+        var options = SpilloverReport.Options(graph: "social", metric: "y")
+        options.replicates = 200
+        _ = try SpilloverReport.run("e", options: options, in: store)
+        XCTAssertEqual(heard.phases, ["re-running the design", "variance: dependent pairs", "spillover tree"])
+        for phase in ["re-running the design", "spillover tree"] {
+            let last = heard.all.last { $0.phase == phase }
+            XCTAssertEqual(last?.done, last?.total, phase)
+            XCTAssertEqual(last?.total, 200, phase)
         }
     }
 
