@@ -121,7 +121,7 @@ public enum Metrics {
             if existing == nil {
                 try c.execute("INSERT INTO metrics (name, kind) VALUES (\(name), \(effectiveKind.rawValue))")
             }
-            try c.execute("SET LOCAL work_mem = '256MB'") // the trigger's transition table stays in memory
+            try c.keepTransitionRowsInMemory()
             try c.copyIn("COPY outcomes (unit, metric, value, ts, region) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending rows", rows: rows.count)
                 for (unit, value, ts, region) in rows { try writer.writeRow(unit, name, value, ts, region) }

@@ -183,9 +183,7 @@ public enum Assigner {
             // (1M rows: 3.7 s sorted, 5.1 s shuffled).
             fresh.sort { $0.unit < $1.unit }
             let phase = Int32(experiment.phase)
-            // The statement trigger's transition table is held in work_mem while the COPY runs:
-            // at the default 4 MB a million rows spill to disk (1 M units: 0.3–1 s more).
-            try c.execute("SET LOCAL work_mem = '256MB'")
+            try c.keepTransitionRowsInMemory()
             try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: fresh.count)
                 for (unit, index) in fresh {

@@ -74,6 +74,7 @@ public enum GraphSimulation {
                 fractions[Int(z)] += f; counts[Int(z)] += 1
             }
             try c.execute("INSERT INTO metrics (name, kind) VALUES (\(metric), 'mean')")
+            try c.keepTransitionRowsInMemory()
             try c.copyIn("COPY outcomes (unit, metric, value) FROM STDIN") { writer in
                 for (unit, value) in rows { try writer.writeRow(unit, metric, value) }
             }

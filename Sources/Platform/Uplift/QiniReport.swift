@@ -63,7 +63,7 @@ public enum QiniReport {
             pu = try ScikitUplift.perfectUpliftCurve(s)
             if let b = options.bootstrap {
                 options.progress.begin("bootstrap of \(name)", total: b)
-                let ci = try Bootstrap.aucIntervals(s, replicates: b, seed: options.seed) { options.progress.advance() }
+                let ci = try Bootstrap.aucIntervals(s, replicates: b, seed: options.seed, kept: options.progress.step)
                 (qi, ui) = (ci.qini, ci.uplift)
             }
             // One ranking for uplift@k and the deciles (the AUC scores rank along their own path).

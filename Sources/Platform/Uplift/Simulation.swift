@@ -40,6 +40,7 @@ public enum Simulation {
             _ = try ExperimentCatalog.start(name, in: Store(connection: c))
             try FeatureStore.ensure(name, columns: (1...5).map { "x\($0)" }, on: c)
             try FeatureStore.write(name, units: unitNames, matrix: sample.features, on: c, progress: store.progress)
+            try c.keepTransitionRowsInMemory()
             try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: unitNames.count)
                 for (i, unit) in unitNames.enumerated() { try writer.writeRow(unit, experiment.id, Int32(1), sample.arms[sample.arm[i]], false) }
