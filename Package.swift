@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "Uplift", dependencies: ["CXGBoost", "Stats"]),
         /// Qini and uplift curves, AUC scores, uplift@k, percentile tables (scikit-uplift and CausalML definitions). Pure.
         .target(name: "Qini", dependencies: ["Stats"]),
-        /// Budget allocation: the Lagrangian decomposition with a GLPK master, greedy and exact solvers, certificates.
-        .target(name: "Allocation", dependencies: ["CGLPK"]),
+        /// Budget allocation: the policy model and its values, the Lagrangian decomposition with a GLPK master, greedy and exact solvers, certificates, the random-targeting baseline.
+        .target(name: "Allocation", dependencies: ["CGLPK", "Stats"]),
         /// Graphs (CSR), motif census, exposure conditions and probabilities, Aronow–Samii estimators, graph clustering. Pure.
         .target(name: "Exposure", dependencies: ["Stats"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Text tables and self-contained HTML pages with SVG charts.
@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Reports", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "CLineEdit",
+                "Platform", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
-        .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Stats"]),
+        .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Stats", "Randomization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),

@@ -15,7 +15,7 @@ public enum ExactSolver {
             }
         }
         guard options.count <= limit else {
-            throw AllocationError("--exact handles up to \(maximumOptions) unit-arm options; this policy has \(options.count)")
+            throw AllocationError(.tooLarge, "the exact solver handles up to \(maximumOptions) unit-arm options; this policy has \(options.count)")
         }
         var byUnit = [[Int32]](repeating: [], count: p.units)
         for o in options { byUnit[o.unit].append(o.column) }

@@ -53,9 +53,10 @@ final class GLPKProblem {
         parm.meth = GLP_DUALP
         parm.r_test = GLP_RT_FLIP
         let code = glp_simplex(handle, &parm)
-        guard code == 0 else { throw AllocationError("GLPK's simplex failed (code \(code))") }
+        guard code == 0 else { throw AllocationError(.solverFailed, "GLPK's simplex failed (code \(code))", glpkCode: code) }
         let status = glp_get_status(handle)
-        guard status == GLP_OPT else { throw AllocationError(status == GLP_NOFEAS ? "the problem is infeasible" : "GLPK found no optimum (status \(status))") }
+        guard status == GLP_OPT else { throw status == GLP_NOFEAS ? AllocationError(.infeasible, "the problem is infeasible", glpkStatus: status)
+                : AllocationError(.solverFailed, "GLPK found no optimum (status \(status))", glpkStatus: status) }
         return glp_get_obj_val(handle)
     }
 
@@ -69,9 +70,9 @@ final class GLPKProblem {
         parm.msg_lev = GLP_MSG_OFF
         parm.mip_gap = 0
         let code = glp_intopt(handle, &parm)
-        guard code == 0 else { throw AllocationError("GLPK's branch-and-cut failed (code \(code))") }
+        guard code == 0 else { throw AllocationError(.solverFailed, "GLPK's branch-and-cut failed (code \(code))", glpkCode: code) }
         let status = glp_mip_status(handle)
-        guard status == GLP_OPT else { throw AllocationError("GLPK found no integer optimum (status \(status))") }
+        guard status == GLP_OPT else { throw AllocationError(.solverFailed, "GLPK found no integer optimum (status \(status))", glpkStatus: status) }
         return glp_mip_obj_val(handle)
     }
 

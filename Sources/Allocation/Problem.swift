@@ -1,9 +1,3 @@
-/// Errors from building or solving an allocation.
-public struct AllocationError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// Who can get which arm, what each is worth and costs, and the rows that couple units.
 ///
 /// Every unit gets at most one of `arms` treatment arms (or nothing, worth 0 and costing 0).
@@ -82,6 +76,23 @@ public struct AllocationProblem: Sendable {
             for (r, row) in rows.enumerated() { used[r] += use(row, unit: i, arm: k) }
         }
         return (total, used)
+    }
+
+    /// How many units an allocation treats, what it spends and what it is worth.
+    public func tally(_ choice: [Int32]) -> (units: Int, spend: Double, value: Double) {
+        Self.tally(choice, arms: arms, cost: cost, value: value)
+    }
+
+    /// The same for any choice over options laid out as `cost[i·arms + k]`, `value[i·arms + k]`.
+    public static func tally(_ choice: [Int32], arms: Int, cost: [Double], value: [Double]) -> (units: Int, spend: Double, value: Double) {
+        var units = 0, spend = 0.0, total = 0.0
+        for i in choice.indices where choice[i] >= 0 {
+            let j = i * arms + Int(choice[i])
+            units += 1
+            spend += cost[j]
+            total += value[j]
+        }
+        return (units, spend, total)
     }
 
     /// What option (i, k) uses of a row.

@@ -88,17 +88,38 @@ public struct IncrementalReport: Sendable {
             throw AllocationError("the report needs one uplift, cost and response per unit and arm")
         }
         guard input.budget.isFinite, input.budget >= 0 else { throw AllocationError("the report's budget must be at least 0") }
-        let vpc = input.valuePerConversion
-        func scale(_ conversions: Double) -> Double { vpc.map { conversions * $0 } ?? conversions }
-        func line(_ name: String, units: Double, spend: Double, conversions: Double, truth: Double?, curve: [(Double, Double)]) -> Line {
-            let value = vpc.map { conversions * $0 }
-            return Line(name: name, units: units, spend: spend, conversions: conversions, trueConversions: truth, value: value,
-                        roi: value.flatMap { spend > 0 ? ($0 - spend) / spend : nil },
-                        costPerConversion: conversions > 0 ? spend / conversions : nil,
-                        curve: curve.map { (spend: $0.0, value: $0.1) })
-        }
+        let lines = Lines(input: input)
+        policy = lines.policy(choice)
+        random = lines.random()
+        response = lines.highestResponse()
+        singleArms = lines.singleArms()
+        bestSingleArm = lines.best(of: singleArms)
+    }
+}
 
-        // The allocation: its options best first (conversions per unit of cost), accumulated.
+/// The report's lines, each at the input's budget.
+private struct Lines {
+    typealias Line = IncrementalReport.Line
+    let input: IncrementalReport.Input
+    var n: Int { input.units }
+    var K: Int { input.arms }
+
+    /// Conversions as the report's value: worth `valuePerConversion` each, when given.
+    func scale(_ conversions: Double) -> Double { input.valuePerConversion.map { conversions * $0 } ?? conversions }
+
+    func line(_ name: String, units: Double, spend: Double, conversions: Double, truth: Double?, curve: [(Double, Double)]) -> Line {
+        let value = input.valuePerConversion.map { conversions * $0 }
+        return Line(name: name, units: units, spend: spend, conversions: conversions, trueConversions: truth, value: value,
+                    roi: value.flatMap { spend > 0 ? ($0 - spend) / spend : nil },
+                    costPerConversion: conversions > 0 ? spend / conversions : nil,
+                    curve: curve.map { (spend: $0.0, value: $0.1) })
+    }
+
+    /// The share of everyone a spend of `total` allows within the budget.
+    func share(_ total: Double) -> Double { total > input.budget ? input.budget / total : 1 }
+
+    /// The allocation: its options best first (conversions per unit of cost), accumulated.
+    func policy(_ choice: [Int32]) -> Line {
         var chosen: [(cost: Double, uplift: Double, truth: Double)] = []
         for i in 0..<n where choice[i] >= 0 {
             let j = i * K + Int(choice[i])
@@ -110,10 +131,12 @@ public struct IncrementalReport: Sendable {
             spend += option.cost; conversions += option.uplift; truth += option.truth
             curve.append((spend, scale(conversions)))
         }
-        policy = line("uplift policy", units: Double(chosen.count), spend: spend, conversions: conversions,
-                      truth: input.trueUplift == nil ? nil : truth, curve: curve)
+        return line("uplift policy", units: Double(chosen.count), spend: spend, conversions: conversions,
+                    truth: input.trueUplift == nil ? nil : truth, curve: curve)
+    }
 
-        // Random targeting, in expectation.
+    /// Random targeting, in expectation.
+    func random() -> Line {
         var meanCost = 0.0, meanUplift = 0.0, meanTruth = 0.0, eligibleUnits = 0.0
         for i in 0..<n where input.eligible[i] {
             eligibleUnits += 1
@@ -123,48 +146,51 @@ public struct IncrementalReport: Sendable {
                 meanTruth += (input.trueUplift?[i * K + k] ?? 0) / Double(K)
             }
         }
-        func share(_ total: Double) -> Double { total > input.budget ? input.budget / total : 1 }
-        var f = share(meanCost)
-        random = line("random targeting", units: f * eligibleUnits, spend: f * meanCost, conversions: f * meanUplift,
-                      truth: input.trueUplift == nil ? nil : f * meanTruth, curve: [(0, 0), (f * meanCost, scale(f * meanUplift))])
+        let f = share(meanCost)
+        return line("random targeting", units: f * eligibleUnits, spend: f * meanCost, conversions: f * meanUplift,
+                    truth: input.trueUplift == nil ? nil : f * meanTruth, curve: [(0, 0), (f * meanCost, scale(f * meanUplift))])
+    }
 
-        // Highest predicted response.
-        if let response = input.response {
-            var best: [(unit: Int, arm: Int, response: Double)] = []
-            for i in 0..<n where input.eligible[i] {
-                var arm = -1, top = -Double.infinity
-                for k in 0..<K where response[i * K + k].isFinite && response[i * K + k] > top { top = response[i * K + k]; arm = k }
-                if arm >= 0 { best.append((i, arm, top)) }
-            }
-            best.sort { $0.response > $1.response || ($0.response == $1.response && $0.unit < $1.unit) }
-            var left = input.budget, spend = 0.0, conversions = 0.0, truth = 0.0, count = 0.0
-            var curve: [(Double, Double)] = [(0, 0)]
-            for (i, k, _) in best {
-                let j = i * K + k
-                guard input.cost[j] <= left else { continue }
-                left -= input.cost[j]; spend += input.cost[j]; conversions += input.uplift[j]; truth += input.trueUplift?[j] ?? 0; count += 1
-                curve.append((spend, scale(conversions)))
-            }
-            self.response = line("highest predicted response", units: count, spend: spend, conversions: conversions,
-                                 truth: input.trueUplift == nil ? nil : truth, curve: curve)
-        } else {
-            self.response = nil
+    /// Highest predicted response first, each unit's best arm, while the budget lasts; nil without
+    /// response predictions.
+    func highestResponse() -> Line? {
+        guard let response = input.response else { return nil }
+        var best: [(unit: Int, arm: Int, response: Double)] = []
+        for i in 0..<n where input.eligible[i] {
+            var arm = -1, top = -Double.infinity
+            for k in 0..<K where response[i * K + k].isFinite && response[i * K + k] > top { top = response[i * K + k]; arm = k }
+            if arm >= 0 { best.append((i, arm, top)) }
         }
+        best.sort { $0.response > $1.response || ($0.response == $1.response && $0.unit < $1.unit) }
+        var left = input.budget, spend = 0.0, conversions = 0.0, truth = 0.0, count = 0.0
+        var curve: [(Double, Double)] = [(0, 0)]
+        for (i, k, _) in best {
+            let j = i * K + k
+            guard input.cost[j] <= left else { continue }
+            left -= input.cost[j]; spend += input.cost[j]; conversions += input.uplift[j]; truth += input.trueUplift?[j] ?? 0; count += 1
+            curve.append((spend, scale(conversions)))
+        }
+        return line("highest predicted response", units: count, spend: spend, conversions: conversions,
+                    truth: input.trueUplift == nil ? nil : truth, curve: curve)
+    }
 
-        // Each arm for everyone affordable.
-        var singles: [Line] = []
-        for k in 0..<K {
+    /// Each arm for everyone affordable.
+    func singleArms() -> [Line] {
+        (0..<K).map { k in
             var total = 0.0, gain = 0.0, truth = 0.0, count = 0.0
             for i in 0..<n where input.eligible[i] {
                 total += input.cost[i * K + k]; gain += input.uplift[i * K + k]; truth += input.trueUplift?[i * K + k] ?? 0; count += 1
             }
-            f = share(total)
-            singles.append(line("\(input.armNames[k]) for everyone affordable", units: f * count, spend: f * total, conversions: f * gain,
-                                truth: input.trueUplift == nil ? nil : f * truth, curve: [(0, 0), (f * total, scale(f * gain))]))
+            let f = share(total)
+            return line("\(input.armNames[k]) for everyone affordable", units: f * count, spend: f * total, conversions: f * gain,
+                        truth: input.trueUplift == nil ? nil : f * truth, curve: [(0, 0), (f * total, scale(f * gain))])
         }
-        singleArms = singles
+    }
+
+    /// The single arm worth most to the objective (the first of equals).
+    func best(of singles: [Line]) -> Line {
         func objective(_ l: Line) -> Double { input.profit ? (l.value ?? l.conversions) - l.spend : l.conversions }
-        bestSingleArm = singles.indices.max { objective(singles[$0]) < objective(singles[$1]) || (objective(singles[$0]) == objective(singles[$1]) && $0 > $1) }
+        return singles.indices.max { objective(singles[$0]) < objective(singles[$1]) || (objective(singles[$0]) == objective(singles[$1]) && $0 > $1) }
             .map { singles[$0] } ?? line("no arm", units: 0, spend: 0, conversions: 0, truth: nil, curve: [(0, 0)])
     }
 }

@@ -17,12 +17,12 @@ public enum ExposureMapping: Sendable, Equatable, CustomStringConvertible {
         switch parts.first {
         case "full" where parts.count == 1: self = .full
         case "fraction" where parts.count == 2:
-            guard let q = Double(parts[1]), q > 0.5, q <= 1 else { throw ExposureError("fraction:Q needs 0.5 < Q ≤ 1, got \(parts[1])") }
+            guard let q = Double(parts[1]), q > 0.5, q <= 1 else { throw ExposureError(.invalidParameter, "fraction:Q needs 0.5 < Q ≤ 1, got \(parts[1])") }
             self = .fraction(q)
         case "absolute" where parts.count == 2:
-            guard let k = Int(parts[1]), k >= 1 else { throw ExposureError("absolute:K needs a whole K ≥ 1, got \(parts[1])") }
+            guard let k = Int(parts[1]), k >= 1 else { throw ExposureError(.invalidParameter, "absolute:K needs a whole K ≥ 1, got \(parts[1])") }
             self = .absolute(k)
-        default: throw ExposureError("an exposure mapping is full, fraction:Q or absolute:K, not \"\(text)\"")
+        default: throw ExposureError(.invalidParameter, "an exposure mapping is full, fraction:Q or absolute:K, not \"\(text)\"")
         }
     }
 

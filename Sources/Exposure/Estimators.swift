@@ -131,11 +131,11 @@ public struct SpilloverEstimator: Sendable {
     public init(observed: [Int8], inExperiment: [Bool], treatedArm: [Bool], outcome: [Double], design: ExposureDesign, floor: Double, confidence: Double = 0.95) throws(ExposureError) {
         let n = observed.count, p = design.probabilities
         guard inExperiment.count == n, outcome.count == n, treatedArm.count == n, p.units == n else {
-            throw ExposureError("one condition, outcome and probability per unit")
+            throw ExposureError(.invalidData, "one condition, outcome and probability per unit")
         }
-        guard floor > 0, floor < 1 else { throw ExposureError("the positivity floor must be between 0 and 1") }
+        guard floor > 0, floor < 1 else { throw ExposureError(.invalidParameter, "the positivity floor must be between 0 and 1") }
         if let i = outcome.indices.first(where: { inExperiment[$0] && !outcome[$0].isFinite }) {
-            throw ExposureError("the outcome of unit \(i + 1) is \(outcome[i]), not a finite number")
+            throw ExposureError(.invalidData, "the outcome of unit \(i + 1) is \(outcome[i]), not a finite number")
         }
         let z = Normal.quantile(0.5 + confidence / 2)
         let experimentUnits = inExperiment.lazy.filter { $0 }.count
@@ -286,7 +286,7 @@ public struct ExposureDesign: Sendable {
     let zeroJoint: [UInt16]
 
     public init(probabilities p: ExposureProbabilities, dependence d: Dependence, threads: Int = 2) throws(ExposureError) {
-        guard d.offsets.count == p.units + 1 else { throw ExposureError("the probabilities and the dependence cover different units") }
+        guard d.offsets.count == p.units + 1 else { throw ExposureError(.invalidData, "the probabilities and the dependence cover different units") }
         var mask = [UInt16](repeating: 0, count: d.partners.count)
         let n = p.units, words = p.words
         // Per unit, which conditions it can be in at all (bit c): a condition it never reaches meets nothing.

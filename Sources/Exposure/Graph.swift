@@ -1,9 +1,3 @@
-/// Errors from building graphs or estimating exposure effects.
-public struct ExposureError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// A graph in compressed sparse row form over nodes 0..<n, adjacency lists sorted.
 ///
 /// `out` holds each node's neighbours: for an undirected graph both directions of every edge, for
@@ -28,10 +22,10 @@ public struct Graph: Sendable {
     /// Builds the graph; self-loops and duplicate edges are dropped and counted (for an undirected
     /// graph, `a,b` after `b,a` is a duplicate).
     public static func build(nodes n: Int, sources: [Int32], targets: [Int32], directed: Bool = false) throws(ExposureError) -> (Graph, Dropped) {
-        guard sources.count == targets.count else { throw ExposureError("sources and targets differ in length") }
-        guard n >= 0, n < Int(Int32.max) else { throw ExposureError("too many nodes") }
+        guard sources.count == targets.count else { throw ExposureError(.invalidData, "sources and targets differ in length") }
+        guard n >= 0, n < Int(Int32.max) else { throw ExposureError(.invalidData, "too many nodes") }
         if let bad = zip(sources, targets).first(where: { $0.0 < 0 || $0.1 < 0 || Int($0.0) >= n || Int($0.1) >= n }) {
-            throw ExposureError("edge \(bad.0)–\(bad.1) names a node outside 0..<\(n)")
+            throw ExposureError(.invalidData, "edge \(bad.0)–\(bad.1) names a node outside 0..<\(n)")
         }
         var dropped = Dropped()
         let (outOffsets, outTargets, outDuplicates, loops) = csr(n, sources, targets, symmetric: !directed)

@@ -1,4 +1,5 @@
 import Dispatch
+import Stats
 
 /// Each ego's network motifs under an assignment (Yuan, Altenburger & Kooti, "Causal Network
 /// Motifs", WWW 2021): its treated and control neighbours, and the triads it centres — pairs of
@@ -90,10 +91,4 @@ public struct MotifCensus: Sendable {
         return MotifCensus(degree: (0..<n).map { Int32(stats[$0 * 8]) }, treatedNeighbours: (0..<n).map { Int32(stats[$0 * 8 + 1]) },
                            closed: [column(2), column(3), column(4)], open: [column(5), column(6), column(7)])
     }
-}
-
-/// A pointer that threads share, each writing its own part.
-struct Shared<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

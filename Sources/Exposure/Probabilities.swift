@@ -1,4 +1,5 @@
 import Dispatch
+import Stats
 
 /// Exposure probabilities by re-running the design (Aronow & Samii 2017, section 5): the actual
 /// design draws R assignments with fresh salts; each unit's probability of each condition is the
@@ -18,7 +19,7 @@ public struct ExposureProbabilities: Sendable {
     /// and records every unit's condition. `draw` is called from several threads.
     public static func estimate(_ g: Graph, mapping: ExposureMapping, replicates R: Int, threads: Int = 2,
                                 draw: @Sendable (Int) -> [Int8]) throws(ExposureError) -> ExposureProbabilities {
-        guard R >= 1 else { throw ExposureError("at least one replicate") }
+        guard R >= 1 else { throw ExposureError(.invalidData, "at least one replicate") }
         let n = g.nodes, words = (R + 63) / 64
         var bits = [UInt64](repeating: 0, count: n * 4 * words)
         bits.withUnsafeMutableBufferPointer { buffer in

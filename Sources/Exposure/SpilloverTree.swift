@@ -65,8 +65,8 @@ public struct SpilloverTree: Sendable {
                             seed: UInt64, maxDepth: Int = 3, threads: Int = 2, dependence: Dependence? = nil,
                             draw: @Sendable (Int) -> [Int8]) throws(ExposureError) -> SpilloverTree {
         let n = g.nodes, F = features.count
-        guard R >= 1 else { throw ExposureError("the tree needs at least one replicate") }
-        guard arm.count == n, y.count == n, inExperiment.count == n else { throw ExposureError("one arm, outcome and flag per unit") }
+        guard R >= 1 else { throw ExposureError(.invalidData, "the tree needs at least one replicate") }
+        guard arm.count == n, y.count == n, inExperiment.count == n else { throw ExposureError(.invalidData, "one arm, outcome and flag per unit") }
         @Sendable func featureRows(_ a: [Int8]) -> [Float] {
             let census = MotifCensus.census(g, treated: a.map { $0 > 0 }, threads: 1)
             var rows = [Float](repeating: 0, count: n * F)

@@ -12,7 +12,7 @@ public enum Bootstrap {
     /// after each resample kept (a progress hook).
     public static func aucIntervals(_ s: UpliftSample, replicates: Int, seed: UInt64, confidence: Double = 0.95,
                                     kept: (() -> Void)? = nil) throws(QiniError) -> (qini: Interval, uplift: Interval) {
-        guard replicates >= 10 else { throw QiniError("--bootstrap needs at least 10 replicates") }
+        guard replicates >= 10 else { throw QiniError(.invalidParameter, "a bootstrap needs at least 10 replicates") }
         try s.requireBinary("the AUC scores")
         var g = SplitMix64(seed: seed)
         let n = s.outcome.count
@@ -23,7 +23,7 @@ public enum Bootstrap {
         var attempts = 0
         while qini.count < replicates {
             attempts += 1
-            guard attempts <= 10 * replicates else { throw QiniError("too few treated or control units to bootstrap") }
+            guard attempts <= 10 * replicates else { throw QiniError(.insufficientData, "too few treated or control units to bootstrap") }
             for i in 0..<n { weights[i] = 0 }
             var treatedDrawn = 0.0
             for _ in 0..<n {

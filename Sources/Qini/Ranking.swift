@@ -1,4 +1,5 @@
 import Dispatch
+import Stats
 
 /// Orders rows by score, descending, in O(n) passes: an LSD radix sort on order-preserving 64-bit
 /// keys (16-bit digits, digits every key shares skipped). Stable, so the order of tied rows is
@@ -127,10 +128,4 @@ public enum Ranking {
             swap(&values, &scratchValues)
         }
     }
-}
-
-/// A pointer handed to worker threads that touch disjoint parts of its memory.
-struct Shared<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

@@ -1,9 +1,3 @@
-/// Errors from evaluating uplift scores.
-public struct QiniError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// Held-out units: outcome, whether treated, and a model's score.
 public struct UpliftSample: Sendable {
     public let outcome: [Double]
@@ -13,13 +7,13 @@ public struct UpliftSample: Sendable {
     /// Checks lengths, finite values and that both groups are present.
     public init(outcome: [Double], treated: [Bool], score: [Double]) throws(QiniError) {
         guard outcome.count == treated.count, treated.count == score.count else {
-            throw QiniError("outcome, treatment and score differ in length (\(outcome.count), \(treated.count), \(score.count))")
+            throw QiniError(.invalidData, "outcome, treatment and score differ in length (\(outcome.count), \(treated.count), \(score.count))")
         }
-        guard !outcome.isEmpty else { throw QiniError("no units to evaluate") }
-        if let i = score.firstIndex(where: { !$0.isFinite }) { throw QiniError("score of row \(i + 1) is \(score[i]), not a finite number") }
-        if let i = outcome.firstIndex(where: { !$0.isFinite }) { throw QiniError("outcome of row \(i + 1) is \(outcome[i]), not a finite number") }
-        guard treated.contains(true) else { throw QiniError("no treated units") }
-        guard treated.contains(false) else { throw QiniError("no control units") }
+        guard !outcome.isEmpty else { throw QiniError(.insufficientData, "no units to evaluate") }
+        if let i = score.firstIndex(where: { !$0.isFinite }) { throw QiniError(.invalidData, "score of row \(i + 1) is \(score[i]), not a finite number") }
+        if let i = outcome.firstIndex(where: { !$0.isFinite }) { throw QiniError(.invalidData, "outcome of row \(i + 1) is \(outcome[i]), not a finite number") }
+        guard treated.contains(true) else { throw QiniError(.insufficientData, "no treated units") }
+        guard treated.contains(false) else { throw QiniError(.insufficientData, "no control units") }
         self.outcome = outcome
         self.treated = treated
         self.score = score
@@ -30,7 +24,7 @@ public struct UpliftSample: Sendable {
 
     func requireBinary(_ what: String) throws(QiniError) {
         if let i = outcome.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw QiniError("\(what) needs a binary outcome; row \(i + 1) has \(outcome[i])")
+            throw QiniError(.invalidData, "\(what) needs a binary outcome; row \(i + 1) has \(outcome[i])")
         }
     }
 }

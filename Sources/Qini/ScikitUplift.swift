@@ -241,10 +241,10 @@ public enum ScikitUplift {
         func size(of n: Int, what: String) throws(QiniError) -> Int {
             switch self {
             case .fraction(let k):
-                guard k > 0, k < 1 else { throw QiniError("k = \(k) must be in (0, 1)") }
+                guard k > 0, k < 1 else { throw QiniError(.invalidParameter, "k = \(k) must be in (0, 1)") }
                 return Int(Double(n) * k)
             case .count(let k):
-                guard k > 0, k < n else { throw QiniError("k = \(k) must be positive and smaller than the number of \(what) (\(n))") }
+                guard k > 0, k < n else { throw QiniError(.invalidParameter, "k = \(k) must be positive and smaller than the number of \(what) (\(n))") }
                 return k
             }
         }
@@ -271,9 +271,9 @@ public enum ScikitUplift {
                 nT = try k.size(of: treatedCount, what: "treated units")
                 nC = try k.size(of: controlCount, what: "control units")
             case .count(let c):
-                guard c > 0, c < s.outcome.count else { throw QiniError("k = \(c) must be positive and smaller than the number of units") }
-                guard c <= controlCount else { throw QiniError("k = \(c) is more than the \(controlCount) control units") }
-                guard c <= treatedCount else { throw QiniError("k = \(c) is more than the \(treatedCount) treated units") }
+                guard c > 0, c < s.outcome.count else { throw QiniError(.invalidParameter, "k = \(c) must be positive and smaller than the number of units") }
+                guard c <= controlCount else { throw QiniError(.invalidParameter, "k = \(c) is more than the \(controlCount) control units") }
+                guard c <= treatedCount else { throw QiniError(.invalidParameter, "k = \(c) is more than the \(treatedCount) treated units") }
                 (nT, nC) = (c, c)
             }
             return mean(order.lazy.filter { s.treated[Int($0)] }.prefix(nT), treated: true)
@@ -305,8 +305,8 @@ public enum ScikitUplift {
     }
 
     static func responseRates(_ s: UpliftSample, order: [Int32], treated: Bool, strategy: Strategy, bins: Int) throws(QiniError) -> [Percentile] {
-        guard bins > 0 else { throw QiniError("bins must be a positive integer") }
-        guard bins < s.outcome.count else { throw QiniError("bins = \(bins) must be smaller than the number of units (\(s.outcome.count))") }
+        guard bins > 0 else { throw QiniError(.invalidParameter, "bins must be a positive integer") }
+        guard bins < s.outcome.count else { throw QiniError(.invalidParameter, "bins = \(bins) must be smaller than the number of units (\(s.outcome.count))") }
         let rows: [Int32] = strategy == .overall ? order : order.filter { s.treated[Int($0)] == treated }
         return split(rows.count, bins: bins).map { range in
             var sum = 0.0, size = 0

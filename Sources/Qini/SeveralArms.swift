@@ -7,16 +7,16 @@ public struct MultiArmSample: Sendable {
     public let uplift: [[Double]]
 
     public init(outcome: [Double], arm: [Int], uplift: [[Double]]) throws(QiniError) {
-        guard !uplift.isEmpty else { throw QiniError("no treatment arms") }
+        guard !uplift.isEmpty else { throw QiniError(.insufficientData, "no treatment arms") }
         guard outcome.count == arm.count, uplift.allSatisfy({ $0.count == arm.count }) else {
-            throw QiniError("outcome, arm and uplift columns differ in length")
+            throw QiniError(.invalidData, "outcome, arm and uplift columns differ in length")
         }
-        if let i = arm.firstIndex(where: { $0 < 0 || $0 > uplift.count }) { throw QiniError("row \(i + 1) has arm \(arm[i]), outside 0…\(uplift.count)") }
+        if let i = arm.firstIndex(where: { $0 < 0 || $0 > uplift.count }) { throw QiniError(.invalidData, "row \(i + 1) has arm \(arm[i]), outside 0…\(uplift.count)") }
         for (k, column) in uplift.enumerated() {
-            if let i = column.firstIndex(where: { !$0.isFinite }) { throw QiniError("uplift of arm \(k + 1), row \(i + 1), is not a finite number") }
+            if let i = column.firstIndex(where: { !$0.isFinite }) { throw QiniError(.invalidData, "uplift of arm \(k + 1), row \(i + 1), is not a finite number") }
         }
-        if let i = outcome.firstIndex(where: { !$0.isFinite }) { throw QiniError("outcome of row \(i + 1) is not a finite number") }
-        guard arm.contains(0) else { throw QiniError("no control units") }
+        if let i = outcome.firstIndex(where: { !$0.isFinite }) { throw QiniError(.invalidData, "outcome of row \(i + 1) is not a finite number") }
+        guard arm.contains(0) else { throw QiniError(.insufficientData, "no control units") }
         self.outcome = outcome
         self.arm = arm
         self.uplift = uplift
@@ -35,8 +35,8 @@ public struct MultiArmSample: Sendable {
     /// the taken units that were in control), n_a being how many taken units the policy gives arm a;
     /// the cost is Σ n_a · cost_a. A term whose arm or control has no unit yet is zero.
     public func costCurve(costs: [Double], points: Int = 200) throws(QiniError) -> (cost: [Double], value: [Double], units: [Int]) {
-        guard costs.count == uplift.count else { throw QiniError("one cost per treatment arm: \(uplift.count) arms, \(costs.count) costs") }
-        guard costs.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw QiniError("arm costs must be positive") }
+        guard costs.count == uplift.count else { throw QiniError(.invalidParameter, "one cost per treatment arm: \(uplift.count) arms, \(costs.count) costs") }
+        guard costs.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw QiniError(.invalidParameter, "arm costs must be positive") }
         let n = arm.count
         var choice = [Int](repeating: 1, count: n), ratio = [Double](repeating: 0, count: n)
         for i in 0..<n {

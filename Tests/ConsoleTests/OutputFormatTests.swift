@@ -1,5 +1,6 @@
+import Foundation
 import XCTest
-import Console
+@testable import Console
 
 final class OutputFormatTests: XCTestCase {
     let table = Table(columns: ["arm", "units", "share"], rows: [
@@ -33,9 +34,26 @@ final class OutputFormatTests: XCTestCase {
         XCTAssertEqual(JSONFormat().render(.table(table)),
                        #"[{"arm":"control","units":10,"share":0.5},{"arm":"treatment, \"big\"","units":1000,"share":null}]"# + "\n")
         XCTAssertEqual(JSONFormat().render(.record([("arms", .object([("a", 1)])), ("held_out", 0), ("x", .double(.nan))])),
-                       #"{"arms":{"a":1},"held_out":0,"x":null}"# + "\n")
+                       #"{"arms":{"a":1},"held_out":0,"x":null,"notes":["x is not a finite number"]}"# + "\n")
         XCTAssertEqual(JSONFormat().render(.message("tab\there\u{1}")), #"{"message":"tab\there\u0001"}"# + "\n")
         XCTAssertEqual(JSONFormat().render(.summary("for people", [("n", 2)])), #"{"n":2}"# + "\n")
+        let infinite = Table(columns: ["arm", "share"], rows: [["a", .double(0.5)], ["b", .number(.infinity, .decimals(2))]])
+        XCTAssertEqual(JSONFormat().render(.table(infinite)), #"[{"arm":"a","share":0.5},{"arm":"b","share":null}]"# + "\n")
+        XCTAssertEqual(JSONFormat().notes(for: .table(infinite)), ["JSON has no such number: [1].share is not a finite number, printed as null"])
+        XCTAssertEqual(JSONFormat().notes(for: .table(table)), [], "null is not a note")
+    }
+
+    /// Rounding is for people: aligned output rounds, JSON and CSV carry the double whole.
+    func testRoundedNumbersAreWholeInJSONAndCSV() {
+        let mean = 10 + 1.0 / 7, p = 0.000123456789  // 10.142857142857142
+        let t = Table(columns: ["mean", "p"], rows: [[.number(mean, .decimals(6)), .number(p, .significant(4))]])
+        XCTAssertTrue(AlignedFormat().render(.table(t)).contains("10.142857 | 0.0001235"), AlignedFormat().render(.table(t)))
+        XCTAssertEqual(JSONFormat().render(.table(t)), #"[{"mean":10.142857142857142,"p":0.000123456789}]"# + "\n")
+        XCTAssertEqual(CSVFormat().render(.table(t)), "mean,p\n10.142857142857142,0.000123456789\n")
+        XCTAssertEqual(Double("10.142857142857142"), mean, "the shortest form reads back as the same double")
+        XCTAssertEqual(NumberFormat.pValue(0.76474), "0.7647")
+        XCTAssertEqual(NumberFormat.pValue(1.234e-7), "1.23e-07")
+        XCTAssertEqual(NumberFormat.percent(0.4831), "48.3")
     }
 
     func testJSONParsesBackWithFoundation() throws {

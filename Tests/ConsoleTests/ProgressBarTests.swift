@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import Console
-import Platform
+@testable import Platform
 
 /// The terminal's progress bar: what its line says, when it is drawn and that it is erased.
 final class ProgressBarTests: XCTestCase {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import Console
-import Platform
+@testable import Platform
 
 /// The session's grammar, meta-commands and error handling, without a database.
 final class SessionTests: XCTestCase {

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Qini
 
-/// Every value of ../shared/vectors/uplift-metrics.md, and the reference libraries' own output on
+/// Every value of Fixtures/uplift-metrics.md (copied from the shared vectors), and the reference libraries' own output on
 /// further data (Fixtures/qini-cases.json, made by Fixtures/make-fixtures.py with scikit-uplift 0.5.1
 /// and CausalML 0.18.0), to 1e-9.
 final class ReferenceTests: XCTestCase {

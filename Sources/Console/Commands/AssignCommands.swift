@@ -88,11 +88,9 @@ struct HoldoutCommands: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the holdout and how many stored assignments it excluded.")
 
         func run(in context: CommandContext) throws -> CommandOutput {
-            let store = try context.store()
-            guard let h = try HoldoutSettings.current(in: store) else {
+            guard let (h, excluded) = try HoldoutSettings.summary(in: context.store()) else {
                 return .summary("no holdout is set (holdout set --percent P)", [("percent", .null), ("seed", .null)])
             }
-            let excluded = try store.connection.query("SELECT count(DISTINCT unit) FROM assignments WHERE held_out").decodeOne(Int.self)
             return .summary("holdout: \(fmt(h.percent))% held out, \(fmt(h.percent))% measurement group (seed \(h.seed)); "
                             + "\(excluded) units held out of experiments so far",
                             [("percent", .double(h.percent)), ("seed", .string(h.seed)), ("units_held_out", .int(excluded))])

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Platform
-import Postgres
 
 /// A console command: parsed by ArgumentParser, run against the session's context.
 public protocol ConsoleCommand: ParsableCommand {
@@ -30,12 +29,11 @@ public final class CommandContext {
             let store = try Store.open(target, note: note)
             if let progressBar { store.progress = progressBar.progress }
             openStore = store
-            Interrupts.shared.connected(store.connection.canceller())
+            Interrupts.shared.connected(store.statementCanceller())
             return store
-        } catch let error as PostgresError where error.isConnectionError {
-            throw ConnectionFailure(message: error.description)
-        } catch let error as EmbeddedServerError {
-            throw ConnectionFailure(message: error.description)
+        } catch {
+            guard let message = PlatformError.connectionFailure(in: error) else { throw error }
+            throw ConnectionFailure(message: message)
         }
     }
 

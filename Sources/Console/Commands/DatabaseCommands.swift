@@ -1,6 +1,5 @@
 import ArgumentParser
 import Platform
-import Postgres
 
 /// `db migrate | db status | db start | db stop`
 struct DatabaseCommands: ParsableCommand {

@@ -106,7 +106,7 @@ struct ExperimentCommands: ParsableCommand {
                 let total = counts.arms.reduce(0) { $0 + $1.count }
                 let table = Table(columns: ["arm", "weight", "units", "share"], rows: zip(experiment.arms, counts.arms).map { arm, count in
                     [.string(arm.name), .double(arm.weight), .int(count.count),
-                     total > 0 ? .double((Double(count.count) / Double(total) * 1000).rounded() / 10) : .null]
+                     total > 0 ? .number(Double(count.count) / Double(total) * 100, .decimals(1)) : .null]
                 })
                 text += "\n" + AlignedFormat().render(.table(table))
                 var srmText = "SRM: not enough units"
@@ -217,14 +217,9 @@ func experimentFields(_ e: Experiment) -> [(String, ConsoleValue)] {
     return fields
 }
 
-func fmt(_ value: Double) -> String { ConsoleValue.double(value).text }
-
-/// A number rounded to six significant digits for people (JSON elsewhere keeps full precision).
-func sixDigits(_ value: Double) -> ConsoleValue { .double(Double(String(format: "%.6g", value)) ?? value) }
-
 /// `χ² = 0.09, p = 0.7647`: the sample-ratio check in words.
 func srmStatistic(_ srm: SampleRatioMismatch) -> String {
-    "χ² = \(fmt((srm.chiSquare * 1000).rounded() / 1000)), p = \(formatP(srm.pValue))"
+    "χ² = \(NumberFormat.rounded(srm.chiSquare, .decimals(3))), p = \(formatP(srm.pValue))"
 }
 
 /// The sample-ratio check for JSON and CSV, or null when it could not run.
@@ -233,4 +228,3 @@ func srmValue(_ srm: SampleRatioMismatch?) -> ConsoleValue {
     return .object([("chi_square", .double(srm.chiSquare)), ("p_value", .double(srm.pValue)), ("mismatch", .bool(srm.isMismatch))])
 }
 
-func formatP(_ p: Double) -> String { p < 0.0001 ? String(format: "%.2e", p) : String(format: "%.4f", p) }

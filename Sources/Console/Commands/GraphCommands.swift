@@ -3,6 +3,7 @@ import Exposure
 import Foundation
 import Platform
 import Reports
+import Stats
 
 /// `graph import|list|clusters|motifs`
 struct GraphCommands: ParsableCommand {
@@ -14,8 +15,9 @@ struct GraphCommands: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load an edge list (header source,target) as graph NAME with COPY, replacing a graph of that name.",
             discussion: """
-                Both ends must be known units of the type (import units first). Self-loops, duplicate edges and \
-                edges naming unknown units are dropped and counted. Undirected unless --directed; in a directed \
+                The nodes come from the edges: an end that is not a unit yet becomes a unit of --unit-type (and is \
+                counted); an end that is a unit of another type is an error. Self-loops and duplicate edges are \
+                dropped and counted. Undirected unless --directed; in a directed \
                 graph an edge a,b means a sees b (b's treatment can reach a).
                 """)
         @Argument(help: "The graph's name.") var name: String
@@ -28,9 +30,10 @@ struct GraphCommands: ParsableCommand {
             let i = r.info
             var text = "imported graph \(i.name): \(i.nodes) units, \(i.edges) \(i.directed ? "directed" : "undirected") edges; dropped "
                 + "\(i.selfLoops) self-loops, \(i.duplicates) duplicates, \(i.unknownEdges) edges naming unknown units"
-            if let example = r.unknownExample { text += " (first: \(example))" }
+            if r.createdUnits > 0 { text += "; created \(r.createdUnits) units of type \(i.unitType) the edges named" }
             return .summary(text, [("graph", .string(i.name)), ("nodes", .int(i.nodes)), ("edges", .int(i.edges)), ("directed", .bool(i.directed)),
-                                   ("self_loops", .int(i.selfLoops)), ("duplicates", .int(i.duplicates)), ("unknown_edges", .int(i.unknownEdges))])
+                                   ("self_loops", .int(i.selfLoops)), ("duplicates", .int(i.duplicates)), ("unknown_edges", .int(i.unknownEdges)),
+                                   ("created_units", .int(r.createdUnits))])
         }
     }
 
@@ -64,7 +67,7 @@ struct GraphCommands: ParsableCommand {
             guard let m = GraphStore.ClusterMethod(rawValue: method) else { throw ConsoleError("--method must be 3net or louvain") }
             let r = try GraphStore.cluster(name, method: m, mapping: mapping, seed: seed, in: context.store())
             let text = "clustered graph \(r.graph) by \(r.method): \(r.clusters) clusters over \(r.units) units (largest \(r.largest)); "
-                + "\(fmt((r.insideShare * 1000).rounded() / 10))% of edges inside clusters, modularity \(fmt((r.modularity * 1000).rounded() / 1000)); "
+                + "\(NumberFormat.percent(r.insideShare))% of edges inside clusters, modularity \(NumberFormat.rounded(r.modularity, .decimals(3))); "
                 + "mapping \(r.mapping)"
             return .summary(text, [("graph", .string(r.graph)), ("mapping", .string(r.mapping)), ("method", .string(r.method)),
                                    ("units", .int(r.units)), ("clusters", .int(r.clusters)), ("largest", .int(r.largest)),
@@ -89,9 +92,9 @@ struct GraphCommands: ParsableCommand {
             let r = try MotifExport.run(graph: name, experiment: experiment, arm: arm, out: out, in: context.store())
             let columns = ["arm"] + MotifCensus.vectorNames.map { "mean_" + $0 }
             let rows: [[ConsoleValue]] = [r.control, r.treated].enumerated().map { a, label in
-                [.string(label)] + r.meanVector[a].map { .double(($0 * 1e4).rounded() / 1e4) }
+                [.string(label)] + r.meanVector[a].map { .number($0, .decimals(4)) }
             }
-            var text = "motif census of \(r.egos) units of \(r.experiment) on graph \(r.graph) (mean degree \(fmt((r.meanDegree * 100).rounded() / 100))): "
+            var text = "motif census of \(r.egos) units of \(r.experiment) on graph \(r.graph) (mean degree \(NumberFormat.rounded(r.meanDegree, .decimals(2)))): "
                 + "closed triads with 0/1/2 treated alters \(r.closed.map(String.init).joined(separator: "/")), "
                 + "open \(r.open.map(String.init).joined(separator: "/"))\n"
                 + AlignedFormat().render(.table(Table(columns: columns, rows: rows)))
@@ -141,98 +144,9 @@ extension ReportCommands {
                 do { options.mapping = try ExposureMapping(parsing: exposure) } catch { throw ConsoleError("--exposure: \(error.description)") }
             }
             guard interval == "as" || interval == "robust" else { throw ConsoleError("--interval must be as or robust") }
-            let robust = interval == "robust"
             let r = try SpilloverReport.run(name, options: options, in: context.store())
-            func num(_ v: Double) -> ConsoleValue { v.isFinite ? .double((v * 1e4).rounded() / 1e4) : .null }
-            let conditionColumns = ["condition", "arm", "exposure", "units", "population", "below_floor", "p_min", "p_max", "ht_mean", "hajek_mean", "se"]
-            let conditionRows: [[ConsoleValue]] = r.estimate.means.map { m in
-                let c = m.condition
-                return [.string(c.key), .string(c.treated ? r.treated : r.control), .string(c.exposed ? "exposed" : "unexposed"),
-                        .int(m.units), .int(m.population), .int(m.belowFloor), num(m.minProbability), num(m.maxProbability),
-                        num(m.horvitzThompson), num(m.hajek), num(m.hajekStandardError)]
-            }
-            let effectColumns = ["effect", "contrast", "units", "below_floor", "hajek", "low", "high", "se", "robust_se", "ht", "ht_se"]
-            // The interval from the chosen standard error.
-            let effects = r.estimate.effects.map { e -> (SpilloverEstimator.Effect, Double, Double) in
-                robust ? (e, e.robustLower, e.robustUpper) : (e, e.lower, e.upper)
-            }
-            let effectRows: [[ConsoleValue]] = effects.map { e, low, high in
-                [.string(e.name), .string("\(e.treated.key) − \(e.reference.key)"), .int(e.population), .int(e.belowFloor), num(e.hajek),
-                 num(low), num(high), num(e.hajekStandardError), num(e.robustStandardError), num(e.horvitzThompson),
-                 num(e.horvitzThompsonStandardError)]
-            }
-            let leafColumns = ["leaf", "rule", "units", "below_floor", "p_min", "p_max", "hajek_mean", "se"]
-            let leafRows: [[ConsoleValue]] = (r.tree?.leaves ?? []).enumerated().map { k, l in
-                [.int(k + 1), .string(l.rule), .int(l.units), .int(l.belowFloor), num(l.minProbability), num(l.maxProbability), num(l.hajek),
-                 num(l.standardError)]
-            }
-            let naive = r.estimate.naive
-            let header = "Spillover report: \(r.experiment) (\(r.design) design, \(r.treated) against \(r.control)) on graph \(r.graph) "
-                + "(\(r.units) units in the contrast, \(r.edges) edges, \(r.heldOut) held out); metric \(r.metric); exposure \(r.mapping); "
-                + "\(r.replicates) re-runs of the design, floor \(fmt(r.floor))"
-            var text = header + "\nConditions (c: \(r.control), t: \(r.treated); 1 exposed, 0 not):\n"
-                + AlignedFormat().render(.table(Table(columns: conditionColumns, rows: conditionRows)))
-                + "Effects against \(r.control) with no exposure (Hájek, 95% intervals from "
-                + (robust ? "the dependence-robust standard error):\n" : "Aronow–Samii's conservative variance):\n")
-                + AlignedFormat().render(.table(Table(columns: effectColumns, rows: effectRows)))
-                + "Naive difference in means (ignores the graph): \(num(naive.estimate).text) (SE \(num(naive.standardError).text))\n"
-            if let tree = r.tree {
-                text += "Spillover tree (\(tree.trainingUnits) units chose the splits, \(tree.estimationUnits) estimated the leaves; "
-                    + "\(tree.replicates) re-runs for the positivity gate):\n"
-                    + AlignedFormat().render(.table(Table(columns: leafColumns, rows: leafRows)))
-            } else if let note = r.treeNote {
-                text += note + "\n"
-            }
-            if let html {
-                var page = HTMLPage(title: "Spillover report: \(r.experiment)")
-                page.paragraph(header)
-                page.heading("Outcome against the share of treated neighbours")
-                let series = [false, true].map { treated in
-                    let points = r.curve.filter { $0.treated == treated && $0.units >= 20 }
-                    return LineChart.Series(label: treated ? r.treated : r.control, x: points.map(\.meanFraction), y: points.map(\.meanOutcome),
-                                            colour: treated ? "#c0392b" : "#3b4a66")
-                }
-                var chart = LineChart(series: series, xLabel: "share of neighbours treated", yLabel: "mean \(r.metric)")
-                chart.includeZero = false
-                page.svg(chart.svg())
-                page.paragraph("Mean outcome of units by tenths of their neighbourhood's treated share, per own arm (tenths with at "
-                    + "least 20 units): the vertical gap is the direct effect, the slope the spillover.")
-                page.heading("Effects")
-                page.svg(ForestPlot(items: effects.filter { $0.0.hajek.isFinite }.map { e, low, high in
-                    .init(label: "\(e.name) (\(e.treated.key) − \(e.reference.key))", estimate: e.hajek, lower: low, upper: high,
-                          significant: low > 0 || high < 0)
-                }).svg())
-                page.table(columns: effectColumns, rows: effectRows.map { $0.map(\.text) })
-                page.heading("Exposure conditions")
-                page.table(columns: conditionColumns, rows: conditionRows.map { $0.map(\.text) })
-                if let tree = r.tree {
-                    page.heading("Heterogeneous spillover tree")
-                    page.svg(treeChart(tree).svg())
-                    page.table(columns: leafColumns, rows: leafRows.map { $0.map(\.text) })
-                }
-                try writePage(page, to: html)
-                text += "wrote \(html)\n"
-            }
-            return .summary(text, [("experiment", .string(r.experiment)), ("graph", .string(r.graph)), ("metric", .string(r.metric)),
-                                   ("exposure", .string(r.mapping.description)), ("replicates", .int(r.replicates)), ("units", .int(r.units)),
-                                   ("interval", .string(interval)),
-                                   ("conditions", .array(Table(columns: conditionColumns, rows: conditionRows).objects)),
-                                   ("effects", .array(Table(columns: effectColumns, rows: effectRows).objects)),
-                                   ("naive", num(naive.estimate)), ("naive_se", num(naive.standardError)),
-                                   ("leaves", .array(Table(columns: leafColumns, rows: leafRows).objects))])
+            return try SpilloverPresenter(result: r, robust: interval == "robust").output(html: html)
         }
 
-        func treeChart(_ tree: SpilloverTree) -> TreeChart {
-            TreeChart(nodes: tree.nodes.map { node in
-                let edge = node.constraints.last?.description ?? ""
-                if let (l, r) = node.children {
-                    return .init(edge: edge, lines: ["\(node.trainingUnits) units", "mean \(fmt((node.trainingMean * 1000).rounded() / 1000))"],
-                                 children: [l, r])
-                }
-                let estimate = node.hajek.isFinite ? "\(fmt((node.hajek * 1000).rounded() / 1000)) ± \(fmt((1.96 * node.standardError * 1000).rounded() / 1000))" : "–"
-                return .init(edge: edge, lines: ["Hájek \(estimate)", "\(node.units) units", "\(node.belowFloor) below floor"],
-                             children: [], shade: "#eaf2ea")
-            })
-        }
     }
 }

@@ -100,7 +100,7 @@ struct QiniCommand: ConsoleCommand {
         ])
     }
 
-    func fourDecimals(_ v: Double) -> String { String(format: "%.4f", v) }
+    func fourDecimals(_ v: Double) -> String { NumberFormat.fixed(v, 4) }
 
     func decileTable(_ rows: [ScikitUplift.PercentileRow]) -> Table {
         func r(_ v: Double) -> ConsoleValue { v.isNaN ? .null : sixDigits(v) }

@@ -65,80 +65,9 @@ struct ReportCommands: ParsableCommand {
             guard let method = MultipleTesting(rawValue: correction) else { throw ConsoleError("--correction must be holm, bh or none") }
             var options = LiftReport.Options(metrics: metrics, cuped: cuped)
             options.correction = method
-            let r = try LiftReport.run(name, options: options, in: context.store())
-            let columns = ["metric", "arm", "units", "mean", "lift", "lift_low", "lift_high", "rel_lift", "rel_low", "rel_high",
-                           "p", "p_adjusted", "verdict"]
-            let rows: [[ConsoleValue]] = r.rows.map { row in
-                func num(_ value: Double?) -> ConsoleValue { value.map { $0.isFinite ? .double(round6($0)) : .null } ?? .null }
-                var verdict = row.absolute == nil ? "control" : (row.significant ? (row.absolute!.estimate > 0 ? "up" : "down") : "—")
-                if row.guardrailFailed { verdict = "GUARDRAIL" }
-                return [.string(row.metric), .string(row.arm), .int(row.units), num(row.mean),
-                        num(row.absolute?.estimate), num(row.absolute?.lower), num(row.absolute?.upper),
-                        num(row.relative?.estimate), num(row.relative?.lower), num(row.relative?.upper),
-                        pval(row.absolute?.pValue), pval(row.adjustedP), .string(verdict)]
-            }
-            let table = Table(columns: columns, rows: rows)
-            var text = "Lift report for \(r.experiment.name) (\(r.experiment.armList), phase \(r.experiment.phase)); "
-            text += "95% intervals; p corrected by \(r.correction == .benjaminiHochberg ? "Benjamini–Hochberg" : r.correction.rawValue)"
-            text += r.cuped.map { "; CUPED on \($0)" } ?? ""
-            text += "; " + r.method
-            text += "\n" + AlignedFormat().render(.table(table))
-            if let srm = r.sampleRatio {
-                text += "SRM: " + srmStatistic(srm)
-                    + (srm.isMismatch ? " — MISMATCH: do not trust these results until the assignment is explained\n" : " — ok\n")
-            }
-            for row in r.rows where row.varianceReduction != nil {
-                text += "CUPED removed \(fmt((row.varianceReduction! * 1000).rounded() / 10))% of the variance of \(row.metric) (\(row.arm))\n"
-            }
-            for (metric, units) in r.unassignedUnits where units > 0 {
-                text += "note: \(units) units have \(metric) outcomes but no assignment in this phase; they are left out\n"
-            }
-            if let html {
-                var page = HTMLPage(title: "Lift report: \(r.experiment.name)")
-                page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
-                let relative = r.rows.contains { $0.relative != nil }
-                page.heading((relative ? "Relative" : "Absolute") + " lift against \(r.experiment.arms[0].name), 95% intervals")
-                let items: [ForestPlot.Item] = r.rows.compactMap { row in
-                    guard let effect = relative ? row.relative : row.absolute else { return nil }
-                    return ForestPlot.Item(label: "\(row.metric) · \(row.arm)", estimate: effect.estimate, lower: effect.lower,
-                                           upper: effect.upper, significant: row.significant)
-                }
-                let format: @Sendable (Double) -> String
-                if relative {
-                    format = { (v: Double) -> String in String(format: "%+.1f%%", v * 100) }
-                } else {
-                    format = { (v: Double) -> String in String(format: "%+.3g", v) }
-                }
-                page.svg(ForestPlot(items: items, format: format).svg())
-                for timeline in r.timelines {
-                    page.heading("\(timeline.metric) by window: the arm in force (band) and the mean after burn-in (line)")
-                    page.svg(timelineChart(timeline, arms: r.experiment.arms.map(\.name)).svg())
-                }
-                page.heading("Estimates")
-                page.table(columns: columns, rows: table.rows.map { $0.map(\.text) })
-                if let srm = r.sampleRatio {
-                    page.paragraph("SRM: " + srmStatistic(srm) + (srm.isMismatch ? " — mismatch" : " — ok"),
-                                   className: srm.isMismatch ? "warn" : "note")
-                }
-                try writePage(page, to: html)
-                text += "wrote \(html)\n"
-            }
-            let json = table.objects
-            return .summary(text, [
-                ("experiment", .string(r.experiment.name)), ("method", .string(r.method)), ("rows", .array(json)),
-                ("srm", srmValue(r.sampleRatio)),
-                ("unassigned_units", .object(r.unassignedUnits.map { ($0.metric, .int($0.units)) })),
-            ])
+            return try LiftPresenter(result: try LiftReport.run(name, options: options, in: context.store())).output(html: html)
         }
     }
-}
-
-private func round6(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }
-
-/// p-values keep their magnitude: four significant digits.
-private func pval(_ value: Double?) -> ConsoleValue {
-    guard let value, value.isFinite else { return .null }
-    return .double(Double(String(format: "%.4g", value)) ?? value)
 }
 
 extension ReportCommands {
@@ -156,11 +85,11 @@ extension ReportCommands {
             let r = try HoldoutReport.run(metrics: metrics, period: period, in: context.store())
             let columns = ["metric", "period", "measurement", "holdout", "lift", "lift_low", "lift_high", "rel_lift", "p"]
             let rows: [[ConsoleValue]] = r.lines.map { line in
-                func num(_ v: Double) -> ConsoleValue { v.isFinite ? .double((v * 1e6).rounded() / 1e6) : .null }
+                func num(_ v: Double) -> ConsoleValue { v.isFinite ? .number(v, .decimals(6)) : .null }
                 return [.string(line.metric), .string(line.period.map { String(ValueParsing.formatTime($0).prefix(10)) } ?? "all"),
                         num(line.measurementMean), num(line.holdoutMean), num(line.absolute.estimate), num(line.absolute.lower),
                         num(line.absolute.upper), num(line.relative.estimate),
-                        line.absolute.pValue.isFinite ? .double(Double(String(format: "%.4g", line.absolute.pValue)) ?? 0) : .null]
+                        pval(line.absolute.pValue)]
             }
             let table = Table(columns: columns, rows: rows)
             var text = "Holdout report: measurement group (\(r.measurementUnits) units) against the holdout (\(r.holdoutUnits) units, "

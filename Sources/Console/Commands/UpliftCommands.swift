@@ -30,7 +30,7 @@ struct SimulateCommands: ParsableCommand {
                 throw ConsoleError("--setup must be A, B, C, D, binary or vouchers")
             }
             let r = try Simulation.run(setup: s, units: count, name: name, seed: seed, levels: arms, outcome: metric, in: context.store())
-            let effects = zip(r.arms.dropFirst(), r.meanEffect).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
+            let effects = zip(r.arms.dropFirst(), r.meanEffect).map { "\($0) \(NumberFormat.fixed($1, 4))" }.joined(separator: ", ")
             var text = "simulated \(r.units) units in experiment \(r.experiment) (\(r.randomized ? "randomized" : "confounded: observational")); "
                 + "features x1…x5 in feature set \(r.experiment); outcome metric \(r.outcome); mean true effect: \(effects)"
             if !r.armCosts.isEmpty { text += "; voucher face values " + r.armCosts.map(fmt).joined(separator: ", ") }
@@ -84,8 +84,8 @@ extension SimulateCommands {
             let r = try GraphSimulation.plantOutcomes(experiment: experiment, graph: graph, metric: metric, base: base, direct: direct,
                                                       spillover: spillover, noise: noise, seed: seed, in: context.store())
             let text = "wrote metric \(r.metric) for \(r.units) units: direct effect \(fmt(r.direct)), spillover \(fmt(r.spillover)) × share of "
-                + "neighbours treated, total \(fmt(r.direct + r.spillover)); treated units have \(fmt((r.meanFractionTreated * 1000).rounded() / 10))% "
-                + "of neighbours treated, control units \(fmt((r.meanFractionControl * 1000).rounded() / 10))%"
+                + "neighbours treated, total \(fmt(r.direct + r.spillover)); treated units have \(NumberFormat.percent(r.meanFractionTreated))% "
+                + "of neighbours treated, control units \(NumberFormat.percent(r.meanFractionControl))%"
             return .summary(text, [("metric", .string(r.metric)), ("units", .int(r.units)), ("direct", .double(r.direct)),
                                    ("spillover", .double(r.spillover)), ("total", .double(r.direct + r.spillover))])
         }
@@ -162,7 +162,7 @@ struct ModelCommands: ParsableCommand {
             o.seed = seed
             let m = try ModelRegistry.train(o, in: context.store())
             return .summary("trained model \(m.name) (\(m.learner.rawValue)-learner on \(m.base.rawValue), \(m.trainingUnits) units, "
-                            + "\(fmt((m.seconds * 100).rounded() / 100)) s)\n" + describe(m), record(m))
+                            + "\(NumberFormat.rounded(m.seconds, .decimals(2))) s)\n" + describe(m), record(m))
         }
     }
 
@@ -197,8 +197,8 @@ struct ModelCommands: ParsableCommand {
 
         func run(in context: CommandContext) throws -> CommandOutput {
             let r = try ModelRegistry.score(name, featureSet: featureSet, in: context.store())
-            let means = zip(r.arms, r.meanUplift).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
-            return .summary("scored \(r.units) units with model \(r.model) (mean uplift: \(means)) in \(fmt((r.seconds * 100).rounded() / 100)) s",
+            let means = zip(r.arms, r.meanUplift).map { "\($0) \(NumberFormat.fixed($1, 4))" }.joined(separator: ", ")
+            return .summary("scored \(r.units) units with model \(r.model) (mean uplift: \(means)) in \(NumberFormat.rounded(r.seconds, .decimals(2))) s",
                             [("model", .string(r.model)), ("units", .int(r.units)), ("arms", .array(r.arms.map(ConsoleValue.string))),
                              ("mean_uplift", .array(r.meanUplift.map(ConsoleValue.double)))])
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import Platform
 import Randomization
 
 /// Parses console values: durations (`30m`), times (`2026-11-22T10:15Z`), ranges (`0:0.5`).
@@ -25,7 +25,7 @@ enum ValueParsing {
             let clock = rest.prefix { $0.isNumber || $0 == ":" }
             if clock.count == 5 { value.insert(contentsOf: ":00", at: clock.endIndex) }
         }
-        guard let date = PostgresTimestamp.parse(Array(value.utf8)) else {
+        guard let date = Timestamps.parse(value) else {
             throw ConsoleError("\(flag) \"\(text)\" is not a time such as 2026-11-22T10:15:00Z")
         }
         return date
@@ -53,5 +53,5 @@ enum ValueParsing {
     }
 
     /// `2026-11-22 10:15:00` (UTC, to the second).
-    static func formatTime(_ date: Date) -> String { String(PostgresTimestamp.format(date).prefix(19)) }
+    static func formatTime(_ date: Date) -> String { Timestamps.format(date) }
 }

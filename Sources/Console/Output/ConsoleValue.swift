@@ -4,6 +4,8 @@ public enum ConsoleValue: Sendable, Equatable {
     case bool(Bool)
     case int(Int)
     case double(Double)
+    /// A number people read rounded (aligned output and HTML pages); JSON and CSV carry it whole.
+    case number(Double, Rounding)
     case string(String)
     case array([ConsoleValue])
     /// Ordered members.
@@ -15,6 +17,7 @@ public enum ConsoleValue: Sendable, Equatable {
         case let (.bool(a), .bool(b)): a == b
         case let (.int(a), .int(b)): a == b
         case let (.double(a), .double(b)): a == b || (a.isNaN && b.isNaN)
+        case let (.number(a, r), .number(b, q)): r == q && (a == b || (a.isNaN && b.isNaN))
         case let (.string(a), .string(b)): a == b
         case let (.array(a), .array(b)): a == b
         case let (.object(a), .object(b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
@@ -25,18 +28,27 @@ public enum ConsoleValue: Sendable, Equatable {
     /// True for numbers, which aligned output right-aligns.
     var isNumeric: Bool {
         switch self {
-        case .int, .double: true
+        case .int, .double, .number: true
         default: false
         }
     }
 
-    /// The value as a table cell: text as is, numbers in shortest form, nested values as JSON, NULL empty.
+    /// The value as a table cell for people: text as is, numbers in shortest form (rounded ones
+    /// rounded), nested values as JSON, NULL empty.
     public var text: String {
+        switch self {
+        case .number(let value, let rounding): NumberFormat.shortest(rounding.apply(value))
+        default: dataText
+        }
+    }
+
+    /// The value as a CSV field: like `text`, but every number whole.
+    public var dataText: String {
         switch self {
         case .null: ""
         case .bool(let value): value ? "true" : "false"
         case .int(let value): String(value)
-        case .double(let value): Self.format(value)
+        case .double(let value), .number(let value, _): NumberFormat.shortest(value)
         case .string(let value): value
         case .array, .object: json
         }
@@ -54,7 +66,7 @@ public enum ConsoleValue: Sendable, Equatable {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
-        case .double(let value): out += value.isFinite ? Self.format(value) : "null"
+        case .double(let value), .number(let value, _): out += value.isFinite ? NumberFormat.shortest(value) : "null"
         case .string(let value): Self.appendJSONString(value, to: &out)
         case .array(let values):
             out += "["
@@ -73,13 +85,6 @@ public enum ConsoleValue: Sendable, Equatable {
             }
             out += "}"
         }
-    }
-
-    static func format(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value > 0 ? "Infinity" : "-Infinity" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
     }
 
     static func appendJSONString(_ text: String, to out: inout String) {
@@ -110,4 +115,16 @@ extension ConsoleValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
 extension ConsoleValue {
     /// A string, or null for nil.
     public static func optional(_ value: String?) -> ConsoleValue { value.map(ConsoleValue.string) ?? .null }
+}
+
+extension ConsoleValue {
+    /// The paths of numbers that are not finite (JSON carries them as null), such as `rows[2].lift`.
+    func nonFinitePaths(at path: String = "") -> [String] {
+        switch self {
+        case .double(let v), .number(let v, _): v.isFinite ? [] : [path]
+        case .array(let values): values.enumerated().flatMap { $0.element.nonFinitePaths(at: "\(path)[\($0.offset)]") }
+        case .object(let members): members.flatMap { $0.1.nonFinitePaths(at: path.isEmpty ? $0.0 : "\(path).\($0.0)") }
+        default: []
+        }
+    }
 }

@@ -6,6 +6,12 @@ import Platform
 public protocol OutputFormat: Sendable {
     /// The complete text to print, ending with a newline.
     func render(_ output: CommandOutput) -> String
+    /// Remarks for standard error about what the text could not carry.
+    func notes(for output: CommandOutput) -> [String]
+}
+
+extension OutputFormat {
+    public func notes(for output: CommandOutput) -> [String] { [] }
 }
 
 /// The formats `--format` and `\format` name.
@@ -86,16 +92,20 @@ public struct CSVFormat: OutputFormat {
             return "message\n" + CSV.field(text) + "\n"
         case .record(let fields), .summary(_, let fields):
             return fields.map { CSV.field($0.0) }.joined(separator: ",") + "\n"
-                + fields.map { CSV.field($0.1.text) }.joined(separator: ",") + "\n"
+                + fields.map { CSV.field($0.1.dataText) }.joined(separator: ",") + "\n"
         case .table(let table):
             var out = table.columns.map(CSV.field).joined(separator: ",") + "\n"
-            for row in table.rows { out += row.map { CSV.field($0.text) }.joined(separator: ",") + "\n" }
+            for row in table.rows { out += row.map { CSV.field($0.dataText) }.joined(separator: ",") + "\n" }
             return out
         }
     }
 }
 
 /// One JSON document per command: an array of row objects, an object, or `{"message": …}`.
+///
+/// Numbers are whole: a double's shortest round-trip form, never rounded for display. JSON has no
+/// NaN or infinity: such a number is `null`, and an object gains `"notes"` naming each one
+/// (`rows[2].lift is NaN`); for an array of rows the notes go to standard error.
 public struct JSONFormat: OutputFormat {
     public init() {}
 
@@ -104,10 +114,20 @@ public struct JSONFormat: OutputFormat {
         case .message(let text):
             return ConsoleValue.object([("message", .string(text))]).json + "\n"
         case .record(let fields), .summary(_, let fields):
-            return ConsoleValue.object(fields).json + "\n"
+            let notes = Self.nonFinite(.object(fields))
+            return ConsoleValue.object(notes.isEmpty ? fields : fields + [("notes", .array(notes.map(ConsoleValue.string)))]).json + "\n"
         case .table(let table):
-            let rows = table.rows.map { row in ConsoleValue.object(Array(zip(table.columns, row))) }
-            return ConsoleValue.array(rows).json + "\n"
+            return ConsoleValue.array(table.objects).json + "\n"
         }
+    }
+
+    public func notes(for output: CommandOutput) -> [String] {
+        guard case .table(let table) = output else { return [] }
+        return Self.nonFinite(.array(table.objects)).map { "JSON has no such number: \($0), printed as null" }
+    }
+
+    /// `path is NaN` for every number JSON cannot carry.
+    static func nonFinite(_ value: ConsoleValue) -> [String] {
+        value.nonFinitePaths().map { path in "\(path.isEmpty ? "the value" : path) is not a finite number" }
     }
 }

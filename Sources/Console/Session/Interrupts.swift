@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import Platform
 
 /// The SIGINT handler's pipe: written from the handler, read by the watcher thread.
 nonisolated(unsafe) private var interruptPipe: (read: Int32, write: Int32) = (-1, -1)
@@ -14,7 +14,7 @@ final class Interrupts: @unchecked Sendable {
     static let shared = Interrupts()
 
     private let lock = NSLock()
-    private var canceller: QueryCanceller?
+    private var canceller: StatementCanceller?
     private var running = false
     private var presses = 0
 
@@ -40,7 +40,7 @@ final class Interrupts: @unchecked Sendable {
     }
 
     /// The session's connection changed (nil: closed).
-    func connected(_ canceller: QueryCanceller?) { lock.withLock { self.canceller = canceller } }
+    func connected(_ canceller: StatementCanceller?) { lock.withLock { self.canceller = canceller } }
 
     func commandStarted() { lock.withLock { running = true; presses = 0 } }
 
@@ -48,7 +48,7 @@ final class Interrupts: @unchecked Sendable {
 
     private func pressed() {
         func say(_ text: String) { try? FileHandle.standardError.write(contentsOf: Data(text.utf8)) }
-        let (running, presses, canceller) = lock.withLock { () -> (Bool, Int, QueryCanceller?) in
+        let (running, presses, canceller) = lock.withLock { () -> (Bool, Int, StatementCanceller?) in
             if self.running { self.presses += 1 }
             return (self.running, self.presses, self.canceller)
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dispatch
 import Platform
-import Postgres
 
 /// Runs console input: splits lines into words, dispatches meta-commands and commands,
 /// prints results in the chosen format and errors in psql's shape, and keeps the exit status.
@@ -126,14 +125,16 @@ public final class Session {
                 output = try command.run(in: context)
             }
             io.out(format.format.render(output))
+            for note in format.format.notes(for: output) { io.err("NOTE: " + note + "\n") }
         } catch let error as ConnectionFailure {
             context.closeStore()
             try fail(error.message, source: source, line: line, connectionFailed: true)
-        } catch let error as PostgresError where error.isConnectionError {
-            context.closeStore()
-            try fail(error.description, source: source, line: line, connectionFailed: true)
         } catch {
-            try fail(String(describing: error), source: source, line: line)
+            if let message = PlatformError.connectionFailure(in: error) {
+                context.closeStore()
+                return try fail(message, source: source, line: line, connectionFailed: true)
+            }
+            try fail(ErrorText.describe(error), source: source, line: line)
         }
         if timing { printTime(since: started) }
     }

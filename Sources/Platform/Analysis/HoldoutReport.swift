@@ -32,10 +32,10 @@ public enum HoldoutReport {
     }
 
     public static func run(metrics: [String], period: Period = .day, in store: Store) throws -> Result {
-        guard !metrics.isEmpty else { throw PlatformError("report holdout needs at least one --metric") }
+        guard !metrics.isEmpty else { throw PlatformError("report holdout needs at least one \(.metric)") }
         let c = store.connection
         guard let holdout = try HoldoutSettings.current(on: c) else {
-            throw PlatformError("no holdout is set (holdout set --percent P)")
+            throw PlatformError(.wrongState, "no holdout is set (holdout set \(.percent) P)")
         }
         var kinds: [String: Metrics.Kind] = [:]
         for name in metrics {

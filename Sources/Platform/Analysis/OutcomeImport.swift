@@ -31,13 +31,13 @@ public enum Metrics {
         guard !metric.name.isEmpty else { throw PlatformError("a metric needs a name") }
         if metric.kind == .ratio {
             guard let n = metric.numerator, let d = metric.denominator else {
-                throw PlatformError("a ratio metric needs --numerator and --denominator")
+                throw PlatformError("a ratio metric needs \(.numerator) and \(.denominator)")
             }
             for part in [n, d] where try find(part, on: store.connection) == nil {
                 throw PlatformError("metric \"\(part)\" does not exist; import its outcomes first")
             }
         } else if metric.numerator != nil || metric.denominator != nil {
-            throw PlatformError("--numerator and --denominator belong to ratio metrics")
+            throw PlatformError("\(.numerator) and \(.denominator) belong to ratio metrics")
         }
         try store.connection.transaction { c in
             guard try find(metric.name, on: c) == nil else { throw PlatformError("metric \"\(metric.name)\" already exists") }
@@ -79,7 +79,7 @@ public enum Metrics {
     /// time is an error naming the line and field; nothing is written then.
     @discardableResult
     public static func importOutcomes(path: String, metric name: String, kind: Kind?, in store: Store) throws -> ImportResult {
-        guard !name.isEmpty else { throw PlatformError("--metric needs a name") }
+        guard !name.isEmpty else { throw PlatformError("\(.metric) needs a name") }
         let file = try CSVFile(path: path, required: ["unit", "value"])
         let unitColumn = file.column("unit")!, valueColumn = file.column("value")! // never nil: required
         let tsColumn = file.column("ts"), regionColumn = file.column("region")

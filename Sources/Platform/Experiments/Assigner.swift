@@ -30,7 +30,7 @@ public enum Assigner {
         return try store.connection.transaction { c in
             let experiment = try Experiment.load(name, on: c)
             guard experiment.design != .switchback else {
-                throw PlatformError("experiment \"\(name)\" is a switchback: give --at TIME and --region R")
+                throw PlatformError("experiment \"\(name)\" is a switchback: give \(.at) TIME and \(.region) R")
             }
             let stored = try c.query("""
                 SELECT arm, held_out FROM assignments
@@ -92,7 +92,7 @@ public enum Assigner {
     public static func assignSwitchback(_ name: String, region: String, at time: Date, in store: Store) throws -> SwitchbackAssignment {
         let experiment = try Experiment.load(name, on: store.connection)
         guard experiment.design == .switchback else {
-            throw PlatformError("experiment \"\(name)\" is a \(experiment.design.rawValue) design; --at and --region are for switchbacks")
+            throw PlatformError("experiment \"\(name)\" is a \(experiment.design.rawValue) design; \(.at) and \(.region) are for switchbacks")
         }
         guard experiment.status != .draft else { throw PlatformError("experiment \"\(name)\" is draft; start it first") }
         guard experiment.parameters.regions?.contains(region) ?? false else {
@@ -142,10 +142,10 @@ public enum Assigner {
             let split = try experiment.userSplit()
             let scope = "experiment_id = \(experiment.id) AND phase = \(experiment.phase)" // integers from the store
             var stored: [String: Int] = [:] // unit → arm index, or -1 when held out
-            let armIndex = Dictionary(uniqueKeysWithValues: experiment.arms.enumerated().map { ($0.element.name, $0.offset) })
+            let position = armIndex(experiment.arms.map(\.name))
             try c.copyOutRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, arm FROM assignments WHERE \(scope)) TO STDOUT")) { row in
                 let (unit, arm) = try row.decode((String, String?).self)
-                stored[unit] = arm.flatMap { armIndex[$0] } ?? -1
+                stored[unit] = arm.flatMap { position[$0] } ?? -1
             }
             var clusters: [String: String] = [:]
             if experiment.design == .cluster {

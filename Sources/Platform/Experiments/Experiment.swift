@@ -61,7 +61,7 @@ public struct Experiment: Sendable {
     /// The user split (or the cluster split's per-cluster draw) for the current phase.
     public func userSplit() throws -> UserSplit {
         do { return try UserSplit(arms: arms, seed: seed, hashVersion: hashVersion, coverage: coverage, layer: layer) } catch {
-            throw PlatformError("experiment \"\(name)\": \(error)")
+            throw PlatformError.computation("experiment \"\(name)\": ", error)
         }
     }
 
@@ -76,7 +76,7 @@ public struct Experiment: Sendable {
                                         burnInSeconds: parameters.burnInSeconds ?? 0, carryover: parameters.carryover,
                                         periods: parameters.periods, start: start)
         } catch {
-            throw PlatformError("experiment \"\(name)\": \(error)")
+            throw PlatformError.computation("experiment \"\(name)\": ", error)
         }
     }
 

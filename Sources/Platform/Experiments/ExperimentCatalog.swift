@@ -27,33 +27,33 @@ public enum ExperimentCatalog {
     public static func create(_ definition: Definition, in store: Store) throws -> Experiment {
         let d = definition
         guard !d.name.isEmpty else { throw PlatformError("an experiment needs a name") }
-        do { try Arm.validate(d.arms) } catch { throw PlatformError(error.description) }
+        do { try Arm.validate(d.arms) } catch { throw PlatformError.computation("", error) }
         guard d.coverage.isFinite, (0...1).contains(d.coverage) else { throw PlatformError("coverage must be between 0 and 1") }
         let p = d.parameters
         switch d.design {
         case .switchback:
             guard let regions = p.regions, !regions.isEmpty, regions.allSatisfy({ !$0.isEmpty }) else {
-                throw PlatformError("a switchback needs --regions")
+                throw PlatformError("a switchback needs \(.regions)")
             }
-            guard Set(regions).count == regions.count else { throw PlatformError("--regions lists a region twice") }
-            guard let window = p.windowSeconds else { throw PlatformError("a switchback needs --window") }
+            guard Set(regions).count == regions.count else { throw PlatformError("\(.regions) lists a region twice") }
+            guard let window = p.windowSeconds else { throw PlatformError("a switchback needs \(.window)") }
             do {
                 _ = try SwitchbackDesign(arms: d.arms, seed: "check", windowSeconds: window, burnInSeconds: p.burnInSeconds ?? 0,
                                          carryover: p.carryover, periods: p.periods, start: p.start ?? 0)
-            } catch { throw PlatformError(error.description) }
-            guard p.clusters == nil else { throw PlatformError("--clusters belongs to cluster designs") }
-            guard d.coverage == 1 else { throw PlatformError("--coverage does not apply to switchbacks") }
+            } catch { throw PlatformError.computation("", error) }
+            guard p.clusters == nil else { throw PlatformError("\(.clusters) belongs to cluster designs") }
+            guard d.coverage == 1 else { throw PlatformError("\(.coverage) does not apply to switchbacks") }
         case .cluster, .user:
             guard p.regions == nil, p.windowSeconds == nil, p.burnInSeconds == nil, p.carryover == nil, p.periods == nil, p.start == nil else {
-                throw PlatformError("--regions, --window, --burn-in, --carryover, --periods and --start belong to switchbacks")
+                throw PlatformError("\(.regions), \(.window), \(.burnIn), \(.carryover), \(.periods) and \(.start) belong to switchbacks")
             }
-            if d.design == .user, p.clusters != nil { throw PlatformError("--clusters belongs to cluster designs") }
+            if d.design == .user, p.clusters != nil { throw PlatformError("\(.clusters) belongs to cluster designs") }
         }
         var parameters = p
         if d.design == .cluster, parameters.clusters == nil { parameters.clusters = "default" }
         if let layer = d.layer {
             guard !layer.id.isEmpty, 0 <= layer.start, layer.start < layer.end, layer.end <= 1 else {
-                throw PlatformError("--range must be A:B with 0 ≤ A < B ≤ 1")
+                throw PlatformError("\(.range) must be A:B with 0 ≤ A < B ≤ 1")
             }
         }
         return try store.connection.transaction { c in
@@ -122,12 +122,12 @@ public enum ExperimentCatalog {
     public static func counts(_ experiment: Experiment, in store: Store) throws -> Counts {
         // Kept per arm and weight segment as units are assigned (schema 0006).
         let rows = try store.connection.query("""
-            SELECT u.segment::text, w.weights::text, u.arm, u.arm IS NULL, u.units
+            SELECT u.segment::text, w.weights, u.arm, u.arm IS NULL, u.units
             FROM arm_units u
             LEFT JOIN arm_weights w ON w.experiment_id = u.experiment_id AND w.phase = u.phase AND w.valid_from = u.segment
             WHERE u.experiment_id = \(experiment.id) AND u.phase = \(Int32(experiment.phase)) AND u.units <> 0
-            """).decode((String?, String?, String?, Bool, Int).self)
-        let position = Dictionary(uniqueKeysWithValues: experiment.arms.enumerated().map { ($0.element.name, $0.offset) })
+            """).decode((String?, [Double]?, String?, Bool, Int).self)
+        let position = armIndex(experiment.arms.map(\.name))
         var totals = [Int](repeating: 0, count: experiment.arms.count)
         var heldOut = 0
         var segments: [String: (counts: [Int], weights: [Double])] = [:]
@@ -135,8 +135,7 @@ public enum ExperimentCatalog {
             if held { heldOut += count; continue }
             guard let arm, let index = position[arm] else { continue }
             totals[index] += count
-            guard let segment, let weights else { continue }
-            let parsed = weights.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").compactMap { Double($0) }
+            guard let segment, let parsed = weights else { continue }
             guard parsed.count == experiment.arms.count else { continue }
             segments[segment, default: ([Int](repeating: 0, count: parsed.count), parsed)].counts[index] += count
         }
@@ -193,14 +192,14 @@ public enum ExperimentCatalog {
     /// stored assignments never move, new units follow the new weights.
     @discardableResult
     public static func set(_ name: String, arms: [Arm]?, coverage: Double?, in store: Store) throws -> Experiment {
-        guard arms != nil || coverage != nil else { throw PlatformError("experiment set needs --arms or --coverage") }
-        if let arms { do { try Arm.validate(arms) } catch { throw PlatformError(error.description) } }
+        guard arms != nil || coverage != nil else { throw PlatformError("experiment set needs \(.arms) or \(.coverage)") }
+        if let arms { do { try Arm.validate(arms) } catch { throw PlatformError.computation("", error) } }
         if let coverage { guard coverage.isFinite, (0...1).contains(coverage) else { throw PlatformError("coverage must be between 0 and 1") } }
         return try store.connection.transaction { c in
             let experiment = try Experiment.load(name, on: c, lock: true)
             guard experiment.status != .stopped else { throw PlatformError("experiment \"\(name)\" is stopped and cannot change") }
             if let coverage, experiment.design == .switchback, coverage != 1 {
-                throw PlatformError("--coverage does not apply to switchbacks")
+                throw PlatformError("\(.coverage) does not apply to switchbacks")
             }
             if let arms {
                 if experiment.status == .running, arms.map(\.name) != experiment.arms.map(\.name) {

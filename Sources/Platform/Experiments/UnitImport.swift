@@ -8,15 +8,15 @@ public enum UnitImport {
         public let attributes: [String]
     }
 
-    /// Loads `unit,attr1,attr2,…` into `units.attributes` (merged into what a unit already has; an
-    /// empty field leaves that attribute alone) in one transaction. A unit listed twice or an empty
+    /// Loads `unit[,attr1,attr2,…]` into `units.attributes` (merged into what a unit already has; an
+    /// empty field leaves that attribute alone; a file of ids alone just makes the units) in one
+    /// transaction. A unit listed twice or an empty
     /// unit id is an error naming the line.
     @discardableResult
     public static func run(path: String, unitType: String = "user", in store: Store) throws -> Result {
         let file = try CSVFile(path: path, required: ["unit"])
         let unitColumn = file.column("unit")! // never nil: required
         let attributes = file.header.indices.filter { $0 != unitColumn }
-        guard !attributes.isEmpty else { throw PlatformError("\(path):1: the header has no attribute columns besides \"unit\"") }
         for column in attributes where file.header[column].isEmpty { throw PlatformError("\(path):1: an attribute column has no name") }
         var seen = Set<String>()
         var rows: [(String, String)] = []

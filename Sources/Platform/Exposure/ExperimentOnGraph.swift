@@ -34,7 +34,7 @@ struct ExperimentOnGraph {
             guard let k = e.arms.firstIndex(where: { $0.name == armName }) else {
                 throw PlatformError("experiment \"\(name)\" has no arm \"\(armName)\" (arms: \(e.arms.map(\.name).joined(separator: ",")))")
             }
-            guard k > 0 else { throw PlatformError("--arm names the treated arm; \"\(armName)\" is the control arm") }
+            guard k > 0 else { throw PlatformError("\(.arm) names the treated arm; \"\(armName)\" is the control arm") }
             treated = k
         } else {
             treated = 1
@@ -54,7 +54,7 @@ struct ExperimentOnGraph {
         let n = loaded.graph.nodes
         var arm = [Int8](repeating: -1, count: n)
         var drawn = [Bool](repeating: false, count: n)
-        let position = Dictionary(uniqueKeysWithValues: e.arms.enumerated().map { ($0.element.name, $0.offset) })
+        let position = armIndex(e.arms.map(\.name))
         var heldOut = 0
         for (unit, a) in assigned {
             let i = loaded.index[unit]! // every assigned unit is a node: added above

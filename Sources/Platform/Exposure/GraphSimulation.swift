@@ -19,8 +19,8 @@ public enum GraphSimulation {
     public static func writeGraph(nodes: Int, k: Int, rewire: Double, seed: UInt64, prefix: String,
                                   edgesPath: String, unitsPath: String) throws -> GraphFiles {
         guard nodes >= 3, nodes <= 10_000_000 else { throw PlatformError("a simulated graph has 3 to 10,000,000 nodes") }
-        guard k >= 2, k % 2 == 0, k < nodes else { throw PlatformError("--k must be even, at least 2 and below the node count") }
-        guard rewire >= 0, rewire <= 1 else { throw PlatformError("--rewire must be between 0 and 1") }
+        guard k >= 2, k % 2 == 0, k < nodes else { throw PlatformError("\(.k) must be even, at least 2 and below the node count") }
+        guard rewire >= 0, rewire <= 1 else { throw PlatformError("\(.rewire) must be between 0 and 1") }
         let ws = SyntheticGraph.wattsStrogatz(nodes: nodes, k: k, rewire: rewire, seed: seed)
         let width = String(nodes - 1).count
         func name(_ i: Int32) -> String {
@@ -58,7 +58,7 @@ public enum GraphSimulation {
                                      noise: Double, seed: UInt64, in store: Store) throws -> PlantedOutcomes {
         guard !metric.isEmpty else { throw PlatformError("a metric needs a name") }
         guard noise >= 0, noise.isFinite, base.isFinite, direct.isFinite, spillover.isFinite else {
-            throw PlatformError("--base, --direct, --spillover and --noise must be finite (noise ≥ 0)")
+            throw PlatformError("\(.base), \(.direct), \(.spillover) and \(.noise) must be finite (noise ≥ 0)")
         }
         return try store.connection.transaction { c in
             guard try Metrics.find(metric, on: c) == nil else { throw PlatformError("metric \"\(metric)\" already exists; choose another name") }

@@ -15,22 +15,26 @@ public enum GraphStore {
         public let edges: Int
         public let selfLoops: Int
         public let duplicates: Int
-        /// Edges dropped at import because an end is not a known unit.
+        /// Edges dropped at import because an end was not a known unit (graphs imported before
+        /// imports created their units; 0 since).
         public let unknownEdges: Int
         public let source: String
         public let createdAt: Date
     }
 
-    /// What an import did; `unknownExample` names the first edge with an unknown end (file:line).
+    /// What an import did.
     public struct ImportResult: Sendable {
         public let info: Info
-        public let unknownExample: String?
+        /// Units of the graph's type the edges named that were not known yet, now created.
+        public let createdUnits: Int
     }
 
     /// Imports an edge list (header `source,target`) as graph `name`, replacing a graph of that
-    /// name, in one transaction. Both ends must be units of `unitType` in `units`: an edge naming
-    /// another is dropped and counted, as are self-loops and duplicate edges (for an undirected
-    /// graph `b,a` after `a,b` is a duplicate). A graph with no edge left is an error.
+    /// name, in one transaction. The nodes come from the edges, as in every graph tool: an end that
+    /// is not a unit yet becomes a unit of `unitType` (counted in `createdUnits`); an end that is a
+    /// unit of another type is an error naming the line. Self-loops and duplicate edges (for an
+    /// undirected graph `b,a` after `a,b` is a duplicate) are dropped and counted. A graph with no
+    /// edge left is an error.
     @discardableResult
     public static func importCSV(path: String, name: String, directed: Bool, unitType: String = "user", in store: Store) throws -> ImportResult {
         guard !name.isEmpty else { throw PlatformError("a graph needs a name") }
@@ -43,28 +47,27 @@ public enum GraphStore {
                 index[unit] = Int32(units.count)
                 units.append(unit)
             }
-            guard !units.isEmpty else {
-                throw PlatformError("\(path): there are no units of type \"\(unitType)\" to link; import units first")
-            }
             var sources: [Int32] = [], targets: [Int32] = []
             sources.reserveCapacity(file.records.count); targets.reserveCapacity(file.records.count)
-            var unknown = 0
-            var example: String?
+            var newUnits: [(unit: String, line: Int)] = []
             for record in file.records {
                 let a = record.fields[s], b = record.fields[t]
-                guard !a.isEmpty else { throw PlatformError("\(path):\(record.line): field \"source\" is empty") }
-                guard !b.isEmpty else { throw PlatformError("\(path):\(record.line): field \"target\" is empty") }
-                guard let i = index[a], let j = index[b] else {
-                    unknown += 1
-                    if example == nil { example = "\(path):\(record.line): \"\(index[a] == nil ? a : b)\"" }
-                    continue
+                guard !a.isEmpty else { throw PlatformError(.invalidFile, "\(path):\(record.line): field \"source\" is empty") }
+                guard !b.isEmpty else { throw PlatformError(.invalidFile, "\(path):\(record.line): field \"target\" is empty") }
+                func node(_ unit: String) -> Int32 {
+                    if let i = index[unit] { return i }
+                    index[unit] = Int32(units.count)
+                    units.append(unit)
+                    newUnits.append((unit, record.line))
+                    return Int32(units.count - 1)
                 }
-                sources.append(i); targets.append(j)
+                sources.append(node(a)); targets.append(node(b))
             }
+            let created = try createUnits(newUnits, unitType: unitType, path: path, store: store, on: c)
             let (g, dropped) = try exposure { () throws(ExposureError) in try Graph.build(nodes: units.count, sources: sources, targets: targets, directed: directed) }
             guard g.edges > 0 else {
                 throw PlatformError("\(path): the graph has no edges left (\(file.records.count) rows: \(dropped.selfLoops) self-loops, "
-                    + "\(dropped.duplicates) duplicates, \(unknown) naming unknown units)")
+                    + "\(dropped.duplicates) duplicates)")
             }
             // Units with an edge in either direction (for an undirected graph, linked is the graph itself).
             let nodes = (0..<g.nodes).lazy.filter { !g.linked($0).isEmpty }.count
@@ -73,7 +76,7 @@ public enum GraphStore {
             let id = try c.query("""
                 INSERT INTO graphs (name, directed, unit_type, nodes, edges, self_loops, duplicates, unknown_edges, source)
                 VALUES (\(name), \(directed), \(unitType), \(Int32(nodes)), \(Int64(g.edges)), \(Int64(dropped.selfLoops)),
-                        \(Int64(dropped.duplicates)), \(Int64(unknown)), \(path))
+                        \(Int64(dropped.duplicates)), 0, \(path))
                 RETURNING id
                 """).decode(Int64.self)[0]
             try c.copyIn(SQLQuery(unsafeSQL: "COPY graph_edges (source, graph_id, target) FROM STDIN")) { writer in
@@ -83,8 +86,35 @@ public enum GraphStore {
                     for j in g.neighbours(i) where directed || Int(j) > i { try writer.writeRow(units[i], idText, units[Int(j)]) }
                 }
             }
-            return ImportResult(info: try info(name, on: c), unknownExample: example)
+            return ImportResult(info: try info(name, on: c), createdUnits: created)
         }
+    }
+
+    /// Creates the edges' units that are not known as units of `unitType` (staged with COPY, then
+    /// inserted unless a concurrent writer got there first); an end that is a unit of another type
+    /// is an error naming its first line. Returns how many units were created.
+    static func createUnits(_ new: [(unit: String, line: Int)], unitType: String, path: String, store: Store, on c: Connection) throws -> Int {
+        guard !new.isEmpty else { return 0 }
+        try c.execute("CREATE TEMP TABLE graph_unit_stage (unit text) ON COMMIT DROP")
+        try c.copyIn("COPY graph_unit_stage (unit) FROM STDIN") { writer in
+            store.progress.watch(writer, "sending new units", rows: new.count)
+            for (unit, _) in new { try writer.writeRow(unit) }
+        }
+        let created = try c.execute("""
+            INSERT INTO units (unit, unit_type) SELECT unit, \(unitType) FROM graph_unit_stage ON CONFLICT (unit) DO NOTHING
+            """)
+        let foreign = try c.query("""
+            SELECT u.unit, u.unit_type FROM graph_unit_stage s JOIN units u USING (unit) WHERE u.unit_type <> \(unitType)
+            """).decode((String, String).self)
+        if !foreign.isEmpty {
+            let types = Dictionary(foreign, uniquingKeysWith: { first, _ in first })
+            let first = new.first { types[$0.unit] != nil }!  // never nil: foreign units come from `new`
+            throw PlatformError(.invalidFile, "\(path):\(first.line): unit \"\(first.unit)\" is a unit of type \"\(types[first.unit]!)\", "
+                                + "not \"\(unitType)\"; a graph links units of one type")
+        }
+        try c.execute("DROP TABLE graph_unit_stage")
+        if created > 0 { try c.execute("ANALYZE units") }
+        return created
     }
 
     /// Every stored graph.
@@ -186,5 +216,5 @@ public enum GraphStore {
 
 /// Runs pure exposure code, turning its errors into platform errors.
 func exposure<T>(_ body: () throws(ExposureError) -> T) throws -> T {
-    do { return try body() } catch { throw PlatformError(error.description) }
+    do { return try body() } catch { throw PlatformError.computation("", error) }
 }

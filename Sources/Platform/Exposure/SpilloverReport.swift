@@ -55,12 +55,12 @@ public enum SpilloverReport {
 
     public static func run(_ name: String, options o: Options, in store: Store) throws -> Result {
         let started = Date()
-        guard o.replicates >= 1, o.replicates <= 100_000 else { throw PlatformError("--replicates must be between 1 and 100000") }
-        guard o.floor > 0, o.floor < 1 else { throw PlatformError("--floor must be between 0 and 1") }
+        guard o.replicates >= 1, o.replicates <= 100_000 else { throw PlatformError("\(.replicates) must be between 1 and 100000") }
+        guard o.floor > 0, o.floor < 1 else { throw PlatformError("\(.floor) must be between 0 and 1") }
         guard Double(o.replicates) * o.floor >= 10 else {
             let needed = Int((10 / o.floor).rounded(.up))
             throw PlatformError("\(o.replicates) replicates cannot resolve probabilities near the floor \(o.floor): "
-                + "replicates × floor must be at least 10 (use --replicates \(needed) or more)")
+                + "replicates × floor must be at least 10 (use \(.replicates) \(needed) or more)")
         }
         let c = store.connection
         return try c.transaction { c in
@@ -70,20 +70,7 @@ public enum SpilloverReport {
             let on = try ExperimentOnGraph.load(experiment, graph: o.graph, arm: o.arm, on: c)
             let e = on.experiment, g = on.graph, n = g.nodes
             let mapping = o.mapping ?? (e.design == .cluster ? .full : .fraction(0.75))
-            // Per-unit outcome: the sum of a mean metric's values, the max of a proportion's; 0 when absent.
-            var y = [Double](repeating: 0, count: n)
-            var withOutcome = 0
-            let perUnit = try c.query("""
-                SELECT o.unit, \(unsafeRaw: metric.kind == .proportion ? "max" : "sum")(o.value) FROM outcomes o
-                JOIN assignments a ON a.unit = o.unit AND a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND a.arm IS NOT NULL
-                WHERE o.metric = \(o.metric) GROUP BY o.unit
-                """).decode((String, Double).self)
-            for (unit, value) in perUnit {
-                guard let i = on.loaded.index[unit] else { continue }
-                y[i] = value
-                withOutcome += 1
-            }
-            guard withOutcome > 0 else { throw PlatformError("metric \"\(o.metric)\" has no outcomes for the units of experiment \"\(name)\"") }
+            let y = try outcomes(metric, experiment: e, units: n, index: on.loaded.index, on: c)
             let inExperiment = on.arm.map { $0 >= 0 }
             let units = inExperiment.lazy.filter { $0 }.count
             guard on.arm.contains(1), on.arm.contains(0) else {
@@ -111,20 +98,7 @@ public enum SpilloverReport {
                 try SpilloverEstimator(observed: observed, inExperiment: inExperiment, treatedArm: on.arm.map { $0 > 0 }, outcome: y,
                                        design: design, floor: o.floor)
             }
-            // The outcome against the share of treated neighbours, per own arm.
-            var sums = [[Double]](repeating: [Double](repeating: 0, count: 10), count: 2)
-            var fractions = sums, counts = sums
-            for i in 0..<n where inExperiment[i] && g.degree(i) > 0 {
-                let f = g.treatedShare(i, arm: on.arm), bin = min(9, Int(f * 10)), a = Int(on.arm[i])
-                sums[a][bin] += y[i]; fractions[a][bin] += f; counts[a][bin] += 1
-            }
-            var curve: [CurvePoint] = []
-            for a in 0..<2 {
-                for b in 0..<10 where counts[a][b] > 0 {
-                    curve.append(CurvePoint(treated: a == 1, bin: b, units: Int(counts[a][b]), meanFraction: fractions[a][b] / counts[a][b],
-                                            meanOutcome: sums[a][b] / counts[a][b]))
-                }
-            }
+            let curve = outcomeCurve(g, arm: on.arm, outcome: y, inExperiment: inExperiment)
             var tree: SpilloverTree?
             var treeNote: String?
             // The tree keeps every unit's motif vector in every re-run (8 floats each): at most
@@ -145,5 +119,44 @@ public enum SpilloverReport {
                           units: units, graphNodes: on.loaded.info.nodes, edges: g.edges, heldOut: on.heldOut, estimate: estimate,
                           curve: curve, tree: tree, treeNote: treeNote, seconds: Date().timeIntervalSince(started))
         }
+    }
+
+    /// Each graph unit's outcome (index as the loaded graph's): the sum of a mean metric's values,
+    /// the max of a proportion's; 0 when absent. Units of the experiment only.
+    static func outcomes(_ metric: Metrics.Metric, experiment e: Experiment, units: Int, index: [String: Int], on c: Connection) throws -> [Double] {
+        var y = [Double](repeating: 0, count: units)
+        var withOutcome = 0
+        let perUnit = try c.query("""
+            SELECT o.unit, \(unsafeRaw: metric.kind == .proportion ? "max" : "sum")(o.value) FROM outcomes o
+            JOIN assignments a ON a.unit = o.unit AND a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND a.arm IS NOT NULL
+            WHERE o.metric = \(metric.name) GROUP BY o.unit
+            """).decode((String, Double).self)
+        for (unit, value) in perUnit {
+            guard let i = index[unit] else { continue }
+            y[i] = value
+            withOutcome += 1
+        }
+        guard withOutcome > 0 else {
+            throw PlatformError(.insufficientData, "metric \"\(metric.name)\" has no outcomes for the units of experiment \"\(e.name)\"")
+        }
+        return y
+    }
+
+    /// The mean outcome against the share of treated neighbours, by tenths, per own arm.
+    static func outcomeCurve(_ g: Graph, arm: [Int8], outcome: [Double], inExperiment: [Bool]) -> [CurvePoint] {
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: 10), count: 2)
+        var fractions = sums, counts = sums
+        for i in 0..<g.nodes where inExperiment[i] && g.degree(i) > 0 {
+            let f = g.treatedShare(i, arm: arm), bin = min(9, Int(f * 10)), a = Int(arm[i])
+            sums[a][bin] += outcome[i]; fractions[a][bin] += f; counts[a][bin] += 1
+        }
+        var curve: [CurvePoint] = []
+        for a in 0..<2 {
+            for b in 0..<10 where counts[a][b] > 0 {
+                curve.append(CurvePoint(treated: a == 1, bin: b, units: Int(counts[a][b]), meanFraction: fractions[a][b] / counts[a][b],
+                                        meanOutcome: sums[a][b] / counts[a][b]))
+            }
+        }
+        return curve
     }
 }

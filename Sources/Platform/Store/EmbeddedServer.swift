@@ -152,7 +152,7 @@ public struct EmbeddedServer: Sendable {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
             if FileManager.default.isExecutableFile(atPath: "\(dir)/initdb") { return String(dir) }
         }
-        throw EmbeddedServerError("PostgreSQL server programs (initdb, pg_ctl) not found; run tools/setup or pass --db URL")
+        throw EmbeddedServerError("PostgreSQL server programs (initdb, pg_ctl) not found; run tools/setup or give a database URL")
     }
 
     static func ensureServerUser() throws {

@@ -4,8 +4,9 @@ import Postgres
 
 /// An open connection to the Causeway database and where it came from.
 public final class Store {
-    /// The connection; every use case runs its command in one transaction on it.
-    public let connection: Connection
+    /// The connection; every use case runs its command in one transaction on it. Front ends never
+    /// see it: they call use cases.
+    let connection: Connection
     /// Which database this is.
     public let target: DatabaseTarget
     /// Where long work reports how far it has come (the console's bar on a terminal).
@@ -13,9 +14,17 @@ public final class Store {
 
     /// Opens the target; for the embedded default, creates and starts the cluster first.
     ///
-    /// `note` receives one-line remarks for the user (where the embedded cluster lives).
+    /// `note` receives one-line remarks for the user (where the embedded cluster lives). When the
+    /// database cannot be reached the error is a `PlatformError` with code `.connectionFailed`.
     public static func open(_ target: DatabaseTarget, logger: Logger = Logger(label: "causeway.store"),
                             note: (String) -> Void = { _ in }) throws -> Store {
+        do { return try connect(target, logger: logger, note: note) } catch {
+            guard let message = PlatformError.connectionFailure(in: error) else { throw error }
+            throw PlatformError(.connectionFailed, "\(message)", cause: error as? any Error & Sendable)
+        }
+    }
+
+    private static func connect(_ target: DatabaseTarget, logger: Logger, note: (String) -> Void) throws -> Store {
         switch target {
         case .embedded(let workingDirectory):
             let server = try EmbeddedServer(workingDirectory: workingDirectory)
@@ -44,6 +53,19 @@ public final class Store {
 
     /// The database this store is connected to, URL-shaped, never with a password.
     public var redactedDescription: String { connection.redactedDescription }
+
+    /// Something another thread can use to cancel the statement this store is running (Ctrl-C);
+    /// nil on a broken connection.
+    public func statementCanceller() -> StatementCanceller? { connection.canceller().map(StatementCanceller.init) }
+}
+
+/// Cancels the statement a store is running, from any thread: the statement fails, its
+/// transaction rolls back, the store stays usable. Asking while nothing runs does nothing.
+public struct StatementCanceller: Sendable {
+    let canceller: QueryCanceller
+
+    @discardableResult
+    public func cancel() -> Bool { canceller.cancel() }
 }
 
 @available(*, unavailable)

@@ -12,8 +12,8 @@ public enum FeatureStore {
     /// The set's definition: one row of `feature_sets` (its units are not counted: that would scan
     /// every unit's features on each call, and model train, score and simulate all call this).
     public static func find(_ name: String, on c: Connection) throws -> FeatureSet? {
-        try c.query("SELECT name, array_to_string(columns, ',') FROM feature_sets WHERE name = \(name)")
-            .decode((String, String).self).first.map { FeatureSet(name: $0.0, columns: $0.1.split(separator: ",").map(String.init)) }
+        try c.query("SELECT name, columns FROM feature_sets WHERE name = \(name)")
+            .decode((String, [String]).self).first.map { FeatureSet(name: $0.0, columns: $0.1) }
     }
 
     /// Creates the set, or checks that an existing one has the same columns.

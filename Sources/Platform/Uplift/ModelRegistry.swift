@@ -157,7 +157,7 @@ public enum ModelRegistry {
 
     public static func train(_ o: TrainOptions, in store: Store) throws -> Model {
         guard !o.name.isEmpty else { throw PlatformError("a model needs a name") }
-        guard o.testFraction > 0, o.testFraction < 1 else { throw PlatformError("--split must be between 0 and 1") }
+        guard o.testFraction > 0, o.testFraction < 1 else { throw PlatformError("\(.split) must be between 0 and 1") }
         let started = Date()
         return try store.connection.transaction { c in
             try c.execute("SELECT pg_advisory_xact_lock(hashtext(\("model:" + o.name)))")
@@ -171,10 +171,10 @@ public enum ModelRegistry {
             guard metric.kind != .ratio else { throw PlatformError("uplift models take a mean or proportion outcome, not a ratio") }
             let setName = o.featureSet ?? e.name
             guard let set = try FeatureStore.find(setName, on: c) else {
-                throw PlatformError("feature set \"\(setName)\" does not exist; import features or name one with --feature-set")
+                throw PlatformError("feature set \"\(setName)\" does not exist; import features or name one with \(.featureSet)")
             }
             let features = o.features ?? set.columns
-            guard !features.isEmpty, Set(features).count == features.count else { throw PlatformError("--features must name distinct features") }
+            guard !features.isEmpty, Set(features).count == features.count else { throw PlatformError("\(.features) must name distinct features") }
             store.progress.begin("loading units, outcomes and features")
             let rows = try loadRows(e, outcome: metric, set: set, features: features, on: c)
             guard !rows.units.isEmpty else { throw PlatformError("experiment \"\(e.name)\" has no assigned units") }
@@ -197,7 +197,7 @@ public enum ModelRegistry {
                                             arms: e.arms.count, propensity: propensity, calibrate: o.calibrate, folds: o.folds, seed: o.seed,
                                             fitted: store.progress.step)
             } catch {
-                throw PlatformError(describe(error, arms: e.arms.map(\.name)))
+                throw PlatformError(.computation, "\(describe(error, arms: e.arms.map(\.name)))", cause: error)
             }
             store.progress.begin("evaluating on held-out units")
             let metrics = try evaluate(model, data: all.subset(test), units: test.map { rows.units[$0] }, experiment: e, on: c)
@@ -235,7 +235,7 @@ public enum ModelRegistry {
     /// Held-out metrics per treatment arm; PEHE when the experiment carries true effects.
     static func evaluate(_ model: UpliftModel, data: TrainingSet, units: [String], experiment e: Experiment,
                          on c: Connection) throws -> [ArmMetrics] {
-        guard data.features.rows > 0 else { throw PlatformError("no units were held out; lower --split or add units") }
+        guard data.features.rows > 0 else { throw PlatformError("no units were held out; lower \(.split) or add units") }
         let predictions = try model.predict(data.features)
         var truth: [[Double?]] = Array(repeating: Array(repeating: nil, count: units.count), count: e.arms.count - 1)
         let hasTruth = try c.query("SELECT EXISTS (SELECT 1 FROM true_effects WHERE experiment_id = \(e.id))").decodeOne(Bool.self)
@@ -277,7 +277,7 @@ public enum ModelRegistry {
     // MARK: Read
 
     static let columns = """
-        m.name, e.name, m.outcome, m.feature_set, array_to_string(m.features, ','), array_to_string(m.arms, ','), m.learner,
+        m.name, e.name, m.outcome, m.feature_set, m.features, m.arms, m.learner,
         m.base, m.description::text, m.training_units, m.test_units, m.test_fraction, m.split_seed, m.metrics::text, m.seconds,
         m.created_at, m.phase
         """
@@ -285,7 +285,7 @@ public enum ModelRegistry {
     static func decode(_ row: Row) throws -> (model: Model, description: String) {
         let (name, experiment, outcome, set, features, arms, learner, base, description, training, test, fraction, splitSeed,
              metrics, seconds, created, phase) = try row.decode(
-            (String, String, String, String, String, String, String, String, String, Int, Int, Double, String, String, Double, Date, Int).self)
+            (String, String, String, String, [String], [String], String, String, String, Int, Int, Double, String, String, Double, Date, Int).self)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -297,7 +297,7 @@ public enum ModelRegistry {
         case .estimated(let clip): propensity = "estimated (logistic, clipped to [\(clip), \(1 - clip)])"
         }
         let model = Model(name: name, experiment: experiment, outcome: outcome, featureSet: set,
-                          features: features.split(separator: ",").map(String.init), arms: arms.split(separator: ",").map(String.init),
+                          features: features, arms: arms,
                           learner: MetaLearnerKind(rawValue: learner) ?? .t, base: Base(rawValue: base) ?? .xgboost,
                           objective: parsed.outcome, propensity: propensity, calibrated: parsed.calibration != nil,
                           trainingUnits: training, testUnits: test, testFraction: fraction, splitSeed: splitSeed, phase: phase,
@@ -325,103 +325,7 @@ public enum ModelRegistry {
         let parts = try c.query("SELECT name, payload FROM model_components WHERE model = \(name) ORDER BY name")
             .decode((String, Bytea).self).map { (name: $0.0, bytes: $0.1.bytes) }
         do { return (model, try UpliftModel(description: Data(description.utf8), components: parts)) } catch {
-            throw PlatformError("model \"\(name)\" cannot be restored: \(error)")
-        }
-    }
-
-    // MARK: Score
-
-    public struct ScoreResult: Sendable {
-        public let model: String
-        public let units: Int
-        public let arms: [String]
-        public let meanUplift: [Double]
-        public let seconds: Double
-    }
-
-    /// Predicts every unit of the feature set (the model's own unless named) and replaces the
-    /// model's rows in `scores` with COPY, in one transaction.
-    public static func score(_ name: String, featureSet: String? = nil, in store: Store) throws -> ScoreResult {
-        let started = Date()
-        var watch = Stopwatch(logger: logger, what: "model score \(name)")
-        return try store.connection.transaction { c in
-            try c.execute("SELECT pg_advisory_xact_lock(hashtext(\("model:" + name)))")
-            let (model, learner) = try restore(name, on: c)
-            let setName = featureSet ?? model.featureSet
-            guard let set = try FeatureStore.find(setName, on: c) else { throw PlatformError("feature set \"\(setName)\" does not exist") }
-            let missing = model.features.filter { !set.columns.contains($0) }
-            guard missing.isEmpty else {
-                throw PlatformError("model \"\(name)\" was trained on \(model.features.joined(separator: ",")); feature set \"\(setName)\" "
-                                    + "has \(set.columns.joined(separator: ",")) (missing: \(missing.joined(separator: ",")))")
-            }
-            let indices = model.features.map { set.columns.firstIndex(of: $0)! } // never nil: checked above
-            watch.lap("restore the model")
-            // COPY takes no parameters: the set's name travels as a bound parameter into a
-            // transaction-local setting that the COPY query reads.
-            try c.execute("SELECT set_config('causeway.feature_set', \(setName), true)")
-            let length = 4 * set.columns.count
-            let (count, bad, first) = try c.query("""
-                SELECT count(*), count(*) FILTER (WHERE octet_length(vals) <> \(length)), min(unit) FILTER (WHERE octet_length(vals) <> \(length))
-                FROM unit_features WHERE feature_set = \(setName)
-                """).decodeOne((Int, Int, String?).self)
-            if bad > 0 { throw PlatformError("\(bad) units have a feature array of the wrong length (first: \(first ?? "?"))") }
-            var units: [String] = [], values: [Float] = []
-            units.reserveCapacity(count)
-            values.reserveCapacity(count * model.features.count)
-            watch.lap("check the features")
-            // Binary COPY hands the packed features over as they are stored.
-            _ = try c.copyOutBinaryRows("""
-                COPY (SELECT unit, vals FROM unit_features WHERE feature_set = current_setting('causeway.feature_set')) TO STDOUT (FORMAT binary)
-                """) { row in
-                try row.forEachField { field in
-                    if field.index == 0 { units.append(try field.string()); return }
-                    let start = values.count
-                    guard let bytes = field.bytes, FeatureStore.unpack(bytes, columns: set.columns.count, indices: indices, into: &values) else {
-                        throw PlatformError("unit \"\(units.last ?? "?")\": its features have the wrong length")
-                    }
-                    if let bad = values[start...].firstIndex(where: { !$0.isFinite }) {
-                        throw PlatformError("unit \"\(units.last ?? "?")\": feature \"\(model.features[bad - start])\" is \(values[bad]), not a finite number")
-                    }
-                }
-            }
-            watch.lap("COPY the features out")
-            guard !units.isEmpty else { throw PlatformError("feature set \"\(setName)\" has no units to score") }
-            // Predict in chunks inside the COPY: the server ingests one chunk while the next is predicted.
-            let matrix = FeatureMatrix(values: values, rows: units.count, columns: model.features.count)
-            values = []
-            var sums = [Double](repeating: 0, count: model.arms.count - 1)
-            watch.lap("prepare")
-            // The model's own partition, made on first use, emptied by TRUNCATE (transactional) and
-            // filled by COPY; its bound is the model's integer id.
-            let id = try c.query("SELECT id FROM models WHERE name = \(name)").decodeOne(Int32.self)
-            let partition = "scores_m\(id)"
-            try c.execute("CREATE TABLE IF NOT EXISTS \(identifier: partition) PARTITION OF scores FOR VALUES IN (\(unsafeRaw: String(id)))")
-            try c.execute("TRUNCATE \(identifier: partition)")
-            watch.lap("empty the model's scores")
-            let chunk = 131_072
-            _ = try c.copyIn("COPY \(identifier: partition) (unit, model_id, arm, uplift, response) FROM STDIN (FREEZE)") { writer in
-                store.progress.watch(writer, "predicting and sending scores", rows: units.count * (model.arms.count - 1))
-                for start in stride(from: 0, to: units.count, by: chunk) {
-                    let rows = Array(start..<min(start + chunk, units.count))
-                    let uplift: [[Float]], response: [[Float]]?
-                    do { (uplift, response) = try learner.predictWithResponse(matrix.rows(rows)) } catch {
-                        throw PlatformError("model \"\(name)\": \(error)")
-                    }
-                    for (k, arm) in model.arms.dropFirst().enumerated() {
-                        for (i, row) in rows.enumerated() {
-                            try writer.writeRow(units[row], id, arm, uplift[k][i], response?[k][i])
-                            sums[k] += Double(uplift[k][i])
-                        }
-                    }
-                }
-            }
-            watch.lap("predict and COPY scores in")
-            try c.execute("ANALYZE \(identifier: partition)")
-            watch.lap("ANALYZE")
-            return ScoreResult(model: name, units: units.count, arms: Array(model.arms.dropFirst()),
-                               meanUplift: sums.map { $0 / Double(units.count) },
-                               seconds: Date().timeIntervalSince(started))
+            throw PlatformError.computation("model \"\(name)\" cannot be restored: ", error)
         }
     }
 }
-

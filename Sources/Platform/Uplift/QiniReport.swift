@@ -85,7 +85,7 @@ public enum QiniReport {
         let (model, learner) = try ModelRegistry.restore(name, on: c)
         let split = options.split ?? model.testFraction
         guard split > 0, split <= model.testFraction else {
-            throw PlatformError("--split must be in (0, \(model.testFraction)]: model \"\(name)\" trained on the other units")
+            throw PlatformError("\(.split) must be in (0, \(model.testFraction)]: model \"\(name)\" trained on the other units")
         }
         let e = try Experiment.load(model.experiment, on: c)
         guard let metric = try Metrics.find(model.outcome, on: c) else { throw PlatformError("metric \"\(model.outcome)\" does not exist") }
@@ -97,7 +97,7 @@ public enum QiniReport {
         guard !held.isEmpty else { throw PlatformError("model \"\(name)\" has no held-out units to evaluate") }
         let matrix = FeatureMatrix(values: rows.features, rows: rows.units.count, columns: rows.columns).rows(held)
         let uplift: [[Float]]
-        do { uplift = try learner.predict(matrix) } catch { throw PlatformError("model \"\(name)\": \(error)") }
+        do { uplift = try learner.predict(matrix) } catch { throw PlatformError.computation("model \"\(name)\": ", error) }
         let outcome = held.map { Double(rows.outcome[$0]) }, arm = held.map { rows.arm[$0] }
         return try reported("model \"\(name)\"") { () throws(QiniError) -> Result in
             let multi = try MultiArmSample(outcome: outcome, arm: arm, uplift: uplift.map { $0.map(Double.init) })
@@ -115,7 +115,7 @@ public enum QiniReport {
 
     /// Runs `body`, turning its error into a one-line PlatformError that says what was evaluated.
     static func reported<T>(_ what: String, _ body: () throws(QiniError) -> T) throws -> T {
-        do { return try body() } catch { throw PlatformError("\(what): \(error)") }
+        do { return try body() } catch { throw PlatformError.computation("\(what): ", error) }
     }
 
     /// Scores made elsewhere: a CSV with `outcome`, `treatment` (0/1) and one or more score columns.

@@ -23,7 +23,7 @@ public enum Simulation {
                            outcome: String = "y", in store: Store) throws -> Result {
         guard n >= 10 else { throw PlatformError("simulate at least 10 units") }
         guard n <= 50_000_000 else { throw PlatformError("simulate at most 50,000,000 units") }
-        guard (1...8).contains(levels) else { throw PlatformError("--arms takes 1 to 8 voucher levels") }
+        guard (1...8).contains(levels) else { throw PlatformError("\(.arms) takes 1 to 8 voucher levels") }
         store.progress.begin("generating units")
         let sample = SyntheticData.generate(setup, n: n, seed: seed, levels: levels)
         let counts = sample.arms.indices.map { a in sample.arm.lazy.filter { $0 == a }.count }

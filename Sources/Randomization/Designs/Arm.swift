@@ -14,15 +14,15 @@ public struct Arm: Sendable, Equatable, Codable {
         var arms: [Arm] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let colon = item.lastIndex(of: ":") else {
-                throw RandomizationError("arm \"\(item)\" needs a weight, as in control:50")
+                throw RandomizationError(.invalidArms, "arm \"\(item)\" needs a weight, as in control:50")
             }
             let name = String(item[..<colon]).trimmingSpaces()
             let weightText = String(item[item.index(after: colon)...]).trimmingSpaces()
-            guard !name.isEmpty else { throw RandomizationError("an arm in \"\(text)\" has no name") }
+            guard !name.isEmpty else { throw RandomizationError(.invalidArms, "an arm in \"\(text)\" has no name") }
             guard let weight = Double(weightText), weight.isFinite, weight >= 0 else {
-                throw RandomizationError("arm \"\(name)\" has weight \"\(weightText)\"; weights are numbers ≥ 0")
+                throw RandomizationError(.invalidArms, "arm \"\(name)\" has weight \"\(weightText)\"; weights are numbers ≥ 0")
             }
-            guard !arms.contains(where: { $0.name == name }) else { throw RandomizationError("arm \"\(name)\" appears twice") }
+            guard !arms.contains(where: { $0.name == name }) else { throw RandomizationError(.invalidArms, "arm \"\(name)\" appears twice") }
             arms.append(Arm(name: name, weight: weight))
         }
         try validate(arms)
@@ -34,22 +34,16 @@ public struct Arm: Sendable, Equatable, Codable {
 
     /// Checks a list of arms: two to 100, weights summing to 100.
     public static func validate(_ arms: [Arm]) throws(RandomizationError) {
-        guard arms.count >= 2 else { throw RandomizationError("an experiment needs at least two arms") }
-        guard arms.count <= maximumCount else { throw RandomizationError("an experiment has at most \(maximumCount) arms") }
+        guard arms.count >= 2 else { throw RandomizationError(.invalidArms, "an experiment needs at least two arms") }
+        guard arms.count <= maximumCount else { throw RandomizationError(.invalidArms, "an experiment has at most \(maximumCount) arms") }
         let total = arms.reduce(0) { $0 + $1.weight }
         guard abs(total - 100) < 0.001 else {
-            throw RandomizationError("arm weights sum to \(formatNumber(total)), not 100")
+            throw RandomizationError(.invalidArms, "arm weights sum to \(formatNumber(total)), not 100")
         }
     }
 
     /// The weights as fractions of 1, as GrowthBook's bucket ranges take them.
     public static func fractions(_ arms: [Arm]) -> [Double] { arms.map { $0.weight / 100 } }
-}
-
-/// A design or input the randomization rules refuse.
-public struct RandomizationError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
 
 func formatNumber(_ value: Double) -> String {

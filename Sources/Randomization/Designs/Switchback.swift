@@ -24,16 +24,16 @@ public struct SwitchbackDesign: Sendable, Equatable {
                 carryover: Int? = nil, periods: Int? = nil, start: Int64) throws(RandomizationError) {
         try Arm.validate(arms)
         guard windowSeconds > 0, 86_400 % windowSeconds == 0 else {
-            throw RandomizationError("a switchback window must divide 24 hours (such as 15m, 30m, 1h, 2h); got \(windowSeconds)s")
+            throw RandomizationError(.invalidSchedule, "a switchback window must divide 24 hours (such as 15m, 30m, 1h, 2h); got \(windowSeconds)s")
         }
         guard burnInSeconds >= 0, burnInSeconds < windowSeconds else {
-            throw RandomizationError("the burn-in must be shorter than the window")
+            throw RandomizationError(.invalidSchedule, "the burn-in must be shorter than the window")
         }
-        if let carryover { guard carryover >= 1 else { throw RandomizationError("the carryover order must be at least 1") } }
+        if let carryover { guard carryover >= 1 else { throw RandomizationError(.invalidSchedule, "the carryover order must be at least 1") } }
         if let periods {
-            guard periods >= 1 else { throw RandomizationError("the number of periods must be at least 1") }
+            guard periods >= 1 else { throw RandomizationError(.invalidSchedule, "the number of periods must be at least 1") }
             if let m = carryover, periods % m != 0 || periods / m < 2 {
-                throw RandomizationError("with carryover \(m) the number of periods must be a multiple of \(m), at least \(2 * m)")
+                throw RandomizationError(.invalidSchedule, "with carryover \(m) the number of periods must be a multiple of \(m), at least \(2 * m)")
             }
         }
         self.arms = arms

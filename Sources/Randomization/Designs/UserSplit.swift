@@ -16,9 +16,9 @@ public struct UserSplit: Sendable {
     public init(arms: [Arm], seed: String, hashVersion: HashVersion = .v2, coverage: Double = 1,
                 layer: Namespace? = nil) throws(RandomizationError) {
         try Arm.validate(arms)
-        guard arms.count <= Int(Int8.max) else { throw RandomizationError("an experiment has at most \(Int8.max) arms") }
+        guard arms.count <= Int(Int8.max) else { throw RandomizationError(.invalidArms, "an experiment has at most \(Int8.max) arms") }
         guard coverage.isFinite, (0...1).contains(coverage) else {
-            throw RandomizationError("coverage \(coverage) is outside [0, 1]")
+            throw RandomizationError(.outOfRange, "coverage \(coverage) is outside [0, 1]")
         }
         self.arms = arms
         self.hasher = UnitHasher(seed: seed, version: hashVersion)
@@ -58,7 +58,7 @@ public struct Holdout: Sendable, Equatable {
 
     public init(percent: Double, seed: String = "holdout") throws(RandomizationError) {
         guard percent.isFinite, (0...50).contains(percent) else {
-            throw RandomizationError("holdout percent \(percent) is outside 0 to 50")
+            throw RandomizationError(.outOfRange, "holdout percent \(percent) is outside 0 to 50")
         }
         self.percent = percent
         self.seed = seed

@@ -8,6 +8,9 @@ public enum Normal {
     /// P(Z > z), accurate far into the upper tail.
     public static func survival(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
 
+    /// The two-sided critical value z with P(|Z| ≤ z) = confidence (1.959963984540054 at 0.95).
+    public static func criticalValue(confidence: Double) -> Double { quantile(1 - (1 - confidence) / 2) }
+
     /// Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation refined by one Halley step
     /// (relative error below 1e-15).
     public static func quantile(_ p: Double) -> Double {

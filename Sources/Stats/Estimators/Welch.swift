@@ -57,7 +57,7 @@ public enum Welch {
         guard m1 != 0, se > 0, se.isFinite else {
             return Effect(estimate: estimate, standardError: se, lower: .nan, upper: .nan, pValue: .nan, degreesOfFreedom: nil)
         }
-        let z = Normal.quantile(1 - (1 - confidence) / 2)
+        let z = Normal.criticalValue(confidence: confidence)
         return Effect(estimate: estimate, standardError: se, lower: estimate - z * se, upper: estimate + z * se,
                       pValue: 2 * Normal.survival(abs(estimate / se)), degreesOfFreedom: nil)
     }

@@ -47,12 +47,6 @@ public enum Objective: String, Sendable, Codable, CaseIterable {
     case squaredError = "reg:squarederror"
 }
 
-/// Errors from fitting, predicting and (de)serializing learners and models.
-public struct UpliftError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// A supervised learner: fit on features, labels and optional weights; predict.
 public protocol Learner: Sendable {
     var objective: Objective { get }

@@ -35,7 +35,7 @@ public struct XGBoostParameters: Sendable, Equatable, Codable {
 func check(_ code: Int32, _ what: String) throws(UpliftError) {
     guard code != 0 else { return }
     let message = XGBGetLastError().map { String(cString: $0) } ?? "unknown error"
-    throw UpliftError("XGBoost \(what) failed: \(message)")
+    throw UpliftError(.xgboost, "XGBoost \(what) failed: \(message)", xgboostCode: code)
 }
 
 /// One owned DMatrix handle, freed with its owner.

@@ -210,7 +210,7 @@ public struct UpliftModel: Sendable {
             let e = shares[arm] / (shares[arm] + shares[0])
             return Array(repeating: e, count: x.rows)
         case .estimated(let clip):
-            guard let model = learner ?? components["e/\(arm)"] else { throw UpliftError("the model has no propensity for arm \(arm)") }
+            guard let model = learner ?? components["e/\(arm)"] else { throw UpliftError(.invalidModel, "the model has no propensity for arm \(arm)") }
             return try model.predict(x).map { min(max(Double($0), clip), 1 - clip) }
         }
     }
@@ -267,14 +267,14 @@ public struct UpliftModel: Sendable {
         let d = description
         switch d.kind {
         case .s:
-            guard let s = components["s"] else { throw UpliftError("the model has no component s") }
+            guard let s = components["s"] else { throw UpliftError(.invalidModel, "the model has no component s") }
             var out: [[Float]] = []
             for a in 1..<d.arms { out.append(try s.predict(x.appending(columns: d.arms - 1) { _, c in c + 1 == a ? 1 : 0 })) }
             return out
         case .t, .x:
             var out: [[Float]] = []
             for a in 1..<d.arms {
-                guard let mu = components["mu/\(a)"] else { throw UpliftError("the model has no component mu/\(a)") }
+                guard let mu = components["mu/\(a)"] else { throw UpliftError(.invalidModel, "the model has no component mu/\(a)") }
                 out.append(try mu.predict(x))
             }
             return out
@@ -285,7 +285,7 @@ public struct UpliftModel: Sendable {
 
     /// μ0's predictions (T-learner).
     private func predictControl(_ x: FeatureMatrix) throws(UpliftError) -> [Float] {
-        guard let mu0 = components["mu/0"] else { throw UpliftError("the model has no component mu/0") }
+        guard let mu0 = components["mu/0"] else { throw UpliftError(.invalidModel, "the model has no component mu/0") }
         return try mu0.predict(x)
     }
 
@@ -296,7 +296,7 @@ public struct UpliftModel: Sendable {
         if let bad = x.firstNonFinite() { throw UpliftError("feature \(bad.column + 1) of row \(bad.row + 1) is not a finite number") }
         let d = description
         func component(_ name: String) throws(UpliftError) -> any Learner {
-            guard let c = components[name] else { throw UpliftError("the model has no component \(name)") }
+            guard let c = components[name] else { throw UpliftError(.invalidModel, "the model has no component \(name)") }
             return c
         }
         switch d.kind {
@@ -334,7 +334,7 @@ public struct UpliftModel: Sendable {
     /// The description as JSON and every component as bytes, in name order.
     public func serialized() throws(UpliftError) -> (description: Data, components: [(name: String, bytes: [UInt8])]) {
         let json: Data
-        do { json = try JSONEncoder().encode(description) } catch { throw UpliftError("cannot encode the model: \(error)") }
+        do { json = try JSONEncoder().encode(description) } catch { throw UpliftError(.invalidModel, "cannot encode the model: \(error)") }
         var parts: [(String, [UInt8])] = []
         for name in components.keys.sorted() { parts.append((name, try components[name]!.serialized())) }
         return (json, parts)
@@ -342,7 +342,7 @@ public struct UpliftModel: Sendable {
 
     /// Restores a model from `serialized()` output.
     public init(description json: Data, components parts: [(name: String, bytes: [UInt8])]) throws(UpliftError) {
-        do { description = try JSONDecoder().decode(Description.self, from: json) } catch { throw UpliftError("cannot read the model: \(error)") }
+        do { description = try JSONDecoder().decode(Description.self, from: json) } catch { throw UpliftError(.invalidModel, "cannot read the model: \(error)") }
         components = [:]
         for (name, bytes) in parts {
             let objective: Objective = name.hasPrefix("mu/") || name == "s" ? description.outcome

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import Allocation
-import Platform
+@testable import Platform
 import Postgres
 import Randomization
 import _TestSupport
@@ -63,7 +63,8 @@ final class AllocationRunTests: ExperimentTestCase {
             XCTAssertLessThanOrEqual(big, 5, "the cap on big")
             XCTAssertGreaterThan(plan.heldOut, 0)
             XCTAssertGreaterThan(plan.sleepingDogs, 0, "some units have negative uplift for both arms")
-            XCTAssertGreaterThanOrEqual(a.certificate.gap, 0)
+            // The certificate's bound is at least the LP optimum GLPK finds on the same problem.
+            XCTAssertGreaterThanOrEqual(a.certificate.dualBound, try ExactSolver.lpOptimum(plan.problem) - 1e-7)
         }
     }
 
@@ -97,7 +98,7 @@ final class AllocationRunTests: ExperimentTestCase {
         let p = try policy()
         let plan = try AllocationRun.plan(p, scores: try AllocationRun.scores(csv: try scoresFile(units: 100, seed: 4)), on: store.connection)
         let a = try AllocationRun.solve(plan, exact: false)
-        let run = try AllocationRun.store(plan, a, source: "test", report: nil, in: store)
+        let run = try store.connection.transaction { try AllocationRun.write(plan, a, source: "test", report: nil, on: $0) }
         XCTAssertEqual(run.treated, a.choice.filter { $0 >= 0 }.count)
         XCTAssertEqual(try count("SELECT count(*) FROM allocations WHERE run_id = \(run.id)"), run.treated)
         XCTAssertEqual(run.value, a.certificate.primal, accuracy: 1e-9)
@@ -108,7 +109,7 @@ final class AllocationRunTests: ExperimentTestCase {
         let other = try Connection(.url(try TestDatabase.replacingDatabase(in: TestDatabase.url(), with: database)))
         try other.execute("BEGIN")
         try other.execute("SELECT pg_advisory_xact_lock(hashtext('allocate:p'))")
-        XCTAssertThrowsError(try AllocationRun.store(plan, a, source: "test", report: nil, in: store)) { error in
+        XCTAssertThrowsError(try store.connection.transaction { try AllocationRun.write(plan, a, source: "test", report: nil, on: $0) }) { error in
             XCTAssertEqual("\(error)", "another allocation of policy p is being written; try again when it ends")
         }
         try other.execute("ROLLBACK")
@@ -143,7 +144,7 @@ final class AllocationRunTests: ExperimentTestCase {
         XCTAssertEqual(report.cells.reduce(0) { $0 + $1.units }, a.choice.filter { $0 >= 0 }.count)
         XCTAssertEqual(report.cells.reduce(0) { $0 + $1.spend }, a.totals(plan.problem).used[0], accuracy: 1e-9)
         XCTAssertEqual(Set(report.cells.map(\.segment)).subtracting(["country=FR", "other"]), [])
-        let run = try AllocationRun.store(plan, a, source: "test", report: report.summary, in: store)
+        let run = try store.connection.transaction { try AllocationRun.write(plan, a, source: "test", report: report.summary, on: $0) }
         XCTAssertEqual(try AllocationRun.show(run.id, in: store).report, report.summary, "the stored report reads back")
     }
 
@@ -152,7 +153,7 @@ final class AllocationRunTests: ExperimentTestCase {
         try UnitImport.run(path: try csv("unit,country\n" + (0..<400).map { "u\($0),\($0 % 3 == 0 ? "FR" : "DE")" }.joined(separator: "\n") + "\n"), in: store)
         let p = try policy()
         let scores = try AllocationRun.scores(csv: try scoresWithResponse(units: 400, seed: 3))
-        let e = try AllocationRun.policyExperiment("eval", policy: p, scores: scores, source: "test", exact: false, seed: 7, in: store)
+        let e = try store.connection.transaction { try AllocationRun.policyExperiment("eval", policy: p, scores: scores, source: "test", exact: false, seed: 7, on: $0) }
         XCTAssertGreaterThan(e.units.heldOut, 0)
         XCTAssertEqual(e.units.random + e.units.uplift + e.units.heldOut, 400)
         // Each half spends at most half of every budget and cap.
@@ -187,7 +188,7 @@ final class AllocationRunTests: ExperimentTestCase {
 
         // A second experiment of the same name writes nothing.
         let runs = try count("SELECT count(*) FROM allocation_runs")
-        XCTAssertThrowsError(try AllocationRun.policyExperiment("eval", policy: p, scores: scores, source: "test", exact: false, seed: 7, in: store)) {
+        XCTAssertThrowsError(try store.connection.transaction { try AllocationRun.policyExperiment("eval", policy: p, scores: scores, source: "test", exact: false, seed: 7, on: $0) }) {
             XCTAssertEqual("\($0)", "experiment \"eval\" already exists")
         }
         XCTAssertEqual(try count("SELECT count(*) FROM allocation_runs"), runs)

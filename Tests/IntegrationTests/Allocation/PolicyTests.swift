@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-import Platform
+import Allocation
+@testable import Platform
 
 final class PolicyTests: XCTestCase {
     var files: [URL] = []

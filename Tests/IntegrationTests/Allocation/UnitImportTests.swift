@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import Platform
+@testable import Platform
 import Postgres
 
 final class UnitImportTests: ExperimentTestCase {
@@ -12,10 +12,12 @@ final class UnitImportTests: ExperimentTestCase {
         XCTAssertEqual(try UnitImport.attribute("plan", units: ["u1", "u2", "u3"], on: store.connection), ["u1": "gold", "u2": "silver", "u3": "bronze"])
         let twice = try csv("unit,country\nu9,FR\nu9,DE\n")
         XCTAssertThrowsError(try UnitImport.run(path: twice, in: store)) { XCTAssertEqual("\($0)", "\(twice):3: unit \"u9\" is listed twice") }
-        let bare = try csv("unit\nu9\n")
-        XCTAssertThrowsError(try UnitImport.run(path: bare, in: store)) {
-            XCTAssertEqual("\($0)", "\(bare):1: the header has no attribute columns besides \"unit\"")
-        }
         XCTAssertEqual(try count("SELECT count(*) FROM units"), 3, "nothing written by the failed imports")
+        // A file of ids alone makes the units and leaves known units' attributes as they were.
+        let bare = try UnitImport.run(path: try csv("unit\nu9\nu1\n"), in: store)
+        XCTAssertEqual(bare.units, 2)
+        XCTAssertEqual(bare.attributes, [])
+        XCTAssertEqual(try count("SELECT count(*) FROM units"), 4)
+        XCTAssertEqual(try UnitImport.attribute("country", units: ["u1", "u9"], on: store.connection), ["u1": "FR"])
     }
 }

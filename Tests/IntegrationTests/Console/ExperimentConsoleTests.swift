@@ -106,6 +106,21 @@ final class ExperimentConsoleTests: ConsoleTestCase {
         let rows = try XCTUnwrap(report["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.map { $0["arm"] as? String }, ["control", "treatment"])
         XCTAssertEqual(rows.compactMap { $0["units"] as? Int }.reduce(0, +), 400)
+        // JSON carries full precision: each mean is exactly Σvalue / n of the arm's units (integer
+        // sums, so the quotient is one correctly rounded double), not a value rounded for display.
+        let connection = try Connection(.url(url))
+        for row in rows {
+            let (sum, n) = try connection.query("""
+                SELECT sum(o.value)::bigint, count(*)::bigint FROM assignments a JOIN outcomes o USING (unit)
+                WHERE o.metric = 'orders' AND a.arm = \(row["arm"] as? String ?? "")
+                """).decodeOne((Int64, Int64).self)
+            // Read from the text: Foundation's JSON parser on Linux may round the last digit.
+            let mean = Double(sum) / Double(n)
+            XCTAssertTrue(docs[4].contains(#""arm":"\#(row["arm"] as? String ?? "")","units":\#(n),"mean":\#(mean),"#),
+                          "the \(row["arm"] ?? "") mean \(mean) at full precision: \(docs[4])")
+        }
+        let p = try XCTUnwrap(rows[1]["p"] as? Double)
+        XCTAssertNotEqual(p, Double(String(format: "%.4g", p)), "p is not cut to four significant digits")
         let html = try String(contentsOf: page, encoding: .utf8)
         XCTAssertTrue(html.contains("<svg"))
         XCTAssertTrue(html.contains("orders · treatment"))

@@ -51,7 +51,7 @@ final class GraphConsoleTests: ConsoleTestCase {
     func testErrorsNameTheProblemAndWriteNothing() throws {
         let d = directory.path
         try "unit,city\nu1,a\nu2,b\n".write(toFile: "\(d)/units.csv", atomically: true, encoding: .utf8)
-        try "source,target\nu1,x\n".write(toFile: "\(d)/unknown.csv", atomically: true, encoding: .utf8)
+        try "source,target\nu1,u1\n".write(toFile: "\(d)/unknown.csv", atomically: true, encoding: .utf8)
         try "source,target\nu1,u2\n".write(toFile: "\(d)/edges.csv", atomically: true, encoding: .utf8)
         let script = """
             import units \(d)/units.csv
@@ -67,7 +67,7 @@ final class GraphConsoleTests: ConsoleTestCase {
         let run = try CausewayBinary.run(["--db", url, "-f", "-"], input: script)
         XCTAssertEqual(run.status, 1)
         XCTAssertEqual(run.stderr.split(separator: "\n").map(String.init), [
-            "causeway:<stdin>:2: ERROR: \(d)/unknown.csv: the graph has no edges left (1 rows: 0 self-loops, 0 duplicates, 1 naming unknown units)",
+            "causeway:<stdin>:2: ERROR: \(d)/unknown.csv: the graph has no edges left (1 rows: 1 self-loops, 0 duplicates)",
             "causeway:<stdin>:4: ERROR: --method must be 3net or louvain",
             "causeway:<stdin>:5: ERROR: experiment \"nope\" does not exist",
             "causeway:<stdin>:7: ERROR: 50 replicates cannot resolve probabilities near the floor 0.05: replicates × floor must be at least 10 (use --replicates 200 or more)",

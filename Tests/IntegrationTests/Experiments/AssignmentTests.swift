@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import Platform
+@testable import Platform
 import Randomization
 
 final class AssignmentTests: ExperimentTestCase {

@@ -1,14 +1,16 @@
 import Foundation
 import XCTest
 import _TestSupport
-import Platform
+@testable import Platform
 import Randomization
 
 final class HoldoutReportTests: ExperimentTestCase {
     func testMeasurementAgainstHoldoutOverallAndPerDay() throws {
         try Metrics.create(.init(name: "orders", kind: .mean), in: store)
         XCTAssertThrowsError(try HoldoutReport.run(metrics: ["orders"], in: store)) {
-            XCTAssertEqual("\($0)", "no holdout is set (holdout set --percent P)")
+            XCTAssertEqual(($0 as? PlatformError)?.code, .wrongState)
+            XCTAssertEqual(($0 as? PlatformError)?.parameters, [.percent], "the console names the flag that sets it")
+            XCTAssertEqual("\($0)", "no holdout is set (holdout set percent P)")
         }
         try HoldoutSettings.set(percent: 10, seed: "h", in: store)
         let holdout = try Holdout(percent: 10, seed: "h")

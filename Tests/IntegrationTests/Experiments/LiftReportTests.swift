@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import _TestSupport
-import Platform
+@testable import Platform
 import Randomization
 import Stats
 

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import Platform
+@testable import Platform
 import Postgres
 import Randomization
 

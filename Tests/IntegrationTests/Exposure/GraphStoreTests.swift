@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import Exposure
-import Platform
+@testable import Platform
 import Postgres
 import Randomization
 
@@ -21,36 +21,54 @@ final class GraphStoreTests: ExperimentTestCase {
         try UnitImport.run(path: try csv("unit,group\nu1,a\nu2,a\nu3,b\nu4,b\n"), in: store)
         let edges = try csv("source,target\nu1,u2\nu2,u1\nu3,u3\nu1,u9\nu2,u3\nu2,u3\n")
         let r = try GraphStore.importCSV(path: edges, name: "social", directed: false, in: store)
-        XCTAssertEqual(r.info.edges, 2, "{u1,u2} and {u2,u3}")
-        XCTAssertEqual(r.info.nodes, 3)
+        XCTAssertEqual(r.info.edges, 3, "{u1,u2}, {u1,u9} and {u2,u3}")
+        XCTAssertEqual(r.info.nodes, 4)
         XCTAssertEqual(r.info.selfLoops, 1)
         XCTAssertEqual(r.info.duplicates, 2, "u2,u1 after u1,u2 and the second u2,u3")
-        XCTAssertEqual(r.info.unknownEdges, 1)
-        XCTAssertEqual(r.unknownExample, "\(edges):5: \"u9\"")
-        XCTAssertEqual(try count("SELECT count(*) FROM graph_edges"), 2)
+        XCTAssertEqual(r.info.unknownEdges, 0)
+        XCTAssertEqual(r.createdUnits, 1, "u9 came from the edges")
+        XCTAssertEqual(try count("SELECT count(*) FROM units WHERE unit = 'u9' AND unit_type = 'user'"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM graph_edges"), 3)
 
         let d = try GraphStore.importCSV(path: edges, name: "follows", directed: true, in: store)
-        XCTAssertEqual(d.info.edges, 3, "u1→u2, u2→u1, u2→u3")
+        XCTAssertEqual(d.info.edges, 4, "u1→u2, u2→u1, u1→u9, u2→u3")
         XCTAssertEqual(d.info.duplicates, 1)
+        XCTAssertEqual(d.createdUnits, 0)
 
         // Re-importing replaces the graph.
         try GraphStore.importCSV(path: try csv("source,target\nu1,u4\n"), name: "social", directed: false, in: store)
-        XCTAssertEqual(try GraphStore.list(in: store).map { "\($0.name):\($0.edges)" }, ["follows:3", "social:1"])
-        XCTAssertEqual(try count("SELECT count(*) FROM graph_edges"), 4)
+        XCTAssertEqual(try GraphStore.list(in: store).map { "\($0.name):\($0.edges)" }, ["follows:4", "social:1"])
+        XCTAssertEqual(try count("SELECT count(*) FROM graph_edges"), 5)
 
-        let unknownOnly = try csv("source,target\nu1,x\ny,u2\n")
-        XCTAssertThrowsError(try GraphStore.importCSV(path: unknownOnly, name: "social", directed: false, in: store)) {
-            XCTAssertEqual("\($0)", "\(unknownOnly): the graph has no edges left (2 rows: 0 self-loops, 0 duplicates, 2 naming unknown units)")
+        let loops = try csv("source,target\nu1,u1\nx,x\n")
+        XCTAssertThrowsError(try GraphStore.importCSV(path: loops, name: "social", directed: false, in: store)) {
+            XCTAssertEqual("\($0)", "\(loops): the graph has no edges left (2 rows: 2 self-loops, 0 duplicates)")
         }
         let empty = try csv("source,target\nu1,\n")
         XCTAssertThrowsError(try GraphStore.importCSV(path: empty, name: "social", directed: false, in: store)) {
             XCTAssertEqual("\($0)", "\(empty):2: field \"target\" is empty")
         }
-        XCTAssertThrowsError(try GraphStore.importCSV(path: edges, name: "shops", directed: false, unitType: "shop", in: store)) {
-            XCTAssertEqual("\($0)", "\(edges): there are no units of type \"shop\" to link; import units first")
+        // Edges naming units of another type are refused, naming the first such line.
+        try UnitImport.run(path: try csv("unit\nshop-1\n"), unitType: "shop", in: store)
+        let mixed = try csv("source,target\nu1,new-user\nu2,shop-1\n")
+        XCTAssertThrowsError(try GraphStore.importCSV(path: mixed, name: "social", directed: false, in: store)) {
+            XCTAssertEqual("\($0)", "\(mixed):3: unit \"shop-1\" is a unit of type \"shop\", not \"user\"; a graph links units of one type")
         }
-        XCTAssertEqual(try count("SELECT count(*) FROM graph_edges"), 4, "failed imports write nothing")
-        XCTAssertEqual(try GraphStore.list(in: store).map { "\($0.name):\($0.edges)" }, ["follows:3", "social:1"])
+        XCTAssertEqual(try count("SELECT count(*) FROM graph_edges"), 5, "failed imports write nothing")
+        XCTAssertEqual(try count("SELECT count(*) FROM units WHERE unit IN ('x', 'new-user')"), 0, "nor create units")
+        XCTAssertEqual(try GraphStore.list(in: store).map { "\($0.name):\($0.edges)" }, ["follows:4", "social:1"])
+    }
+
+    /// A user with nothing but an edge list: the graph's units come from it.
+    func testABareEdgeListMakesItsUnits() throws {
+        let edges = try csv("source,target\na,b\nb,c\nc,a\nc,d\n")
+        let r = try GraphStore.importCSV(path: edges, name: "friends", directed: false, in: store)
+        XCTAssertEqual(r.createdUnits, 4)
+        XCTAssertEqual(r.info.nodes, 4)
+        XCTAssertEqual(r.info.edges, 4)
+        XCTAssertEqual(try count("SELECT count(*) FROM units WHERE unit_type = 'user'"), 4)
+        let again = try GraphStore.importCSV(path: edges, name: "friends", directed: false, in: store)
+        XCTAssertEqual(again.createdUnits, 0, "known units are not created twice")
     }
 
     /// A 400-unit small world: clusters, the motif census through the store against a brute-force
@@ -122,7 +140,8 @@ final class GraphStoreTests: ExperimentTestCase {
         var o = SpilloverReport.Options(graph: "g", metric: "y")
         o.replicates = 100
         XCTAssertThrowsError(try SpilloverReport.run("e", options: o, in: store)) {
-            XCTAssertEqual("\($0)", "100 replicates cannot resolve probabilities near the floor 0.05: replicates × floor must be at least 10 (use --replicates 200 or more)")
+            XCTAssertEqual("\($0)", "100 replicates cannot resolve probabilities near the floor 0.05: replicates × floor must be at least 10 (use replicates 200 or more)")
+            XCTAssertEqual(($0 as? PlatformError)?.parameters, [.replicates], "the console says --replicates")
         }
         o.replicates = 200
         o.metric = "nothing"

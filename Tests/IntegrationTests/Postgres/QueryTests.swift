@@ -20,6 +20,24 @@ final class QueryTests: PostgresTestCase {
         XCTAssertEqual(row.7, "{1.5,2.5}")
     }
 
+    func testDecodesOneDimensionalArrays() throws {
+        let texts = ["a", "b,c", "say \"hi\"", "", "back\\slash", "NULL", "{x}", "é ✓"]
+        let row = try connection.query("""
+            SELECT \(texts)::text[], '{}'::text[], \([1.5, -2, 1e-300])::float8[], ARRAY[1, -9007199254740993]::int8[],
+                   ARRAY[3, 4]::int4[], NULL::text[], ARRAY['v']::varchar[]
+            """).decodeOne(([String], [String], [Double], [Int64], [Int], [String]?, [String]).self)
+        XCTAssertEqual(row.0, texts, "quotes, commas, backslashes, the word NULL and braces survive")
+        XCTAssertEqual(row.1, [])
+        XCTAssertEqual(row.2, [1.5, -2, 1e-300])
+        XCTAssertEqual(row.3, [1, -9_007_199_254_740_993])
+        XCTAssertEqual(row.4, [3, 4])
+        XCTAssertNil(row.5)
+        XCTAssertEqual(row.6, ["v"])
+        XCTAssertThrowsError(try connection.query("SELECT ARRAY['a', NULL]").decodeOne([String].self), "a NULL element")
+        XCTAssertThrowsError(try connection.query("SELECT ARRAY[[1, 2], [3, 4]]::int8[]").decodeOne([Int64].self), "two dimensions")
+        XCTAssertThrowsError(try connection.query("SELECT ARRAY[1.5]::float8[]").decodeOne([String].self), "float8[] is not text[]")
+    }
+
     func testHostileValueIsStoredLiterally() throws {
         try connection.execute("CREATE TABLE experiments (name text PRIMARY KEY)")
         let hostile = "x'); DROP TABLE experiments; --"

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import Platform
+@testable import Platform
 import Postgres
 import Qini
 import Randomization
@@ -29,7 +29,8 @@ final class QiniReportTests: ExperimentTestCase {
         XCTAssertLessThan(try QiniReport.model("promo-t", options: q, in: store).evaluations[0].units, e.units)
         q.split = 0.5
         XCTAssertThrowsError(try QiniReport.model("promo-t", options: q, in: store)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("--split must be in (0, 0.3]"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("the held-out share must be in (0, 0.3]"), "\(error)")
+            XCTAssertEqual((error as? PlatformError)?.parameters, [.split])
         }
     }
 
@@ -46,7 +47,7 @@ final class QiniReportTests: ExperimentTestCase {
     }
 
     func testScoresFromAFile() throws {
-        // Vector A of ../shared/vectors/uplift-metrics.md through the file path.
+        // Vector A of Tests/QiniTests/Fixtures/uplift-metrics.md through the file path.
         let path = try csv("""
             outcome,treatment,s1,s2
             0,0,0,1

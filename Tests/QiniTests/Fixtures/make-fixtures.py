@@ -81,7 +81,7 @@ def causalml_case(name, y, t, scores):
 
 rng = np.random.default_rng(20261123)
 cases = []
-# Vector A of ../shared/vectors/uplift-metrics.md (CausalML's own test input).
+# Vector A of Tests/QiniTests/Fixtures/uplift-metrics.md (CausalML's own test input).
 yA = [0, 0, 0, 0, 1, 0, 0, 1, 1, 1]
 tA = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
 s1 = [0, .1, .2, .3, .4, 0, .1, .2, .3, .4]
