@@ -98,7 +98,7 @@ let package = Package(
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "_TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "UpliftTests", dependencies: ["Uplift"]),
+        .testTarget(name: "UpliftTests", dependencies: ["Uplift", "Stats"]),
         .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Stats", "Randomization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
@@ -107,10 +107,11 @@ let package = Package(
             name: "RandomizationTests", dependencies: ["Randomization"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "_TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Platform", "_TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Console", "Platform", "Postgres", "_TestSupport", "CGLPK", "CXGBoost"]
+            dependencies: ["Console", "Platform", "Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure",
+                           "_TestSupport", "CGLPK", "CXGBoost"]
         ),
     ]
 )

@@ -37,3 +37,9 @@ report holdout --metric revenue --by day
 # Reports as self-contained HTML pages with SVG charts (open them in a browser).
 report lift checkout-button --metric revenue --metric converted --metric revenue_per_conversion --html lift.html
 report holdout --metric revenue --html holdout.html
+
+# For scripts, JSON carries every number whole (a double's shortest round-trip form); only aligned
+# output and HTML round for people. Compare the treatment row with the table above.
+\format json
+report lift checkout-button --metric revenue
+\format aligned

@@ -44,3 +44,8 @@ experiment start referral-user
 assign referral-user --units social-units.csv
 simulate spillover referral-user --graph social --metric sessions_user --direct 0.5 --spillover 1.0 --seed 5
 report spillover referral-user --graph social --metric sessions_user --exposure fraction:0.7 --html spillover-user.html
+
+# A bare edge list is enough: as in networkx or igraph, the nodes come from the edges. Members
+# the store has not seen become units of the graph's type (counted); the self-loop is dropped.
+graph import club ../tools/demo.d/data/club-edges.csv --unit-type member
+graph list
