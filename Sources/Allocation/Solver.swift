@@ -237,10 +237,11 @@ public enum Solver {
 
     // MARK: Several rows
 
-    static func cuttingPlane(_ p: AllocationProblem, rows: [AllocationProblem.Row], options: Options) throws(AllocationError) -> Allocation {
-        let m = rows.count, K = p.arms
-        // A box holding a minimiser: past max v/a a row's price makes every option using it worthless.
-        var upper = [Double](repeating: 0, count: m)
+    /// A box holding a minimiser of the dual: past max v/a a row's price makes every option using
+    /// the row worthless.
+    static func priceCeilings(_ p: AllocationProblem, rows: [AllocationProblem.Row]) -> [Double] {
+        let K = p.arms
+        var upper = [Double](repeating: 0, count: rows.count)
         for i in 0..<p.units {
             for k in 0..<K where p.value[i * K + k] > 0 {
                 for (r, row) in rows.enumerated() {
@@ -249,31 +250,38 @@ public enum Solver {
                 }
             }
         }
-        let master = GLPKProblem(maximize: false)
-        let theta = master.addColumn(lower: nil, upper: nil, objective: 1)
-        let columns = (0..<m).map { master.addColumn(lower: 0, upper: upper[$0], objective: 0) }
-        // Start from the price that clears the global budget alone (the greedy's λ*), others at 0.
-        var λ = [Double](repeating: 0, count: m)
+        return upper
+    }
+
+    /// The price that clears the global budget alone (the greedy's λ*) for the budget row, 0 for
+    /// the others.
+    static func startingMultipliers(_ p: AllocationProblem, rows: [AllocationProblem.Row]) -> [Double] {
+        var λ = [Double](repeating: 0, count: rows.count)
         if let r = rows.firstIndex(of: .budget) {
             var single = p
             single.segmentBudgets = []
             single.segment = Array(repeating: -1, count: p.units)
-            single.armCaps = Array(repeating: nil, count: K)
+            single.armCaps = Array(repeating: nil, count: p.arms)
             λ[r] = greedy(single).certificate.multipliers[0]
         }
+        return λ
+    }
+
+    static func cuttingPlane(_ p: AllocationProblem, rows: [AllocationProblem.Row], options: Options) throws(AllocationError) -> Allocation {
+        let m = rows.count
+        let upper = priceCeilings(p, rows: rows)
+        let master = GLPKProblem(maximize: false)
+        let theta = master.addColumn(lower: nil, upper: nil, objective: 1)
+        let columns = (0..<m).map { master.addColumn(lower: 0, upper: upper[$0], objective: 0) }
+        var λ = startingMultipliers(p, rows: rows)
         // Trust region around the best multipliers so far (a box, so the master stays an LP).
         var radius = upper.map { max($0 / 4, 1e-9) }
         var bestDual = Double.infinity, bestλ = λ
         var bestChoice = [Int32](repeating: -1, count: p.units), bestPrimal = 0.0
         var iterations = 0, sinceRounding = 0
-        func value(_ choice: [Int32]) -> Double {
-            var v = 0.0
-            for i in 0..<p.units where choice[i] >= 0 { v += p.value[i * K + Int(choice[i])] }
-            return v
-        }
         func round(_ multipliers: [Double]) {
             let choice = primal(p, rows: rows, multipliers: multipliers)
-            let v = value(choice)
+            let v = p.tally(choice).value
             if v > bestPrimal { bestPrimal = v; bestChoice = choice }
             sinceRounding = 0
         }

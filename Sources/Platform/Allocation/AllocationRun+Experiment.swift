@@ -64,7 +64,7 @@ extension AllocationRun {
         let assigned = try Assigner.assignBulk(name, units: s.units.map { ($0, 0) }, source: source, in: inner)
         let experiment = try Experiment.load(name, on: c)
         var arm: [String: String] = [:]
-        try c.copyOutRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(experiment.id) AND arm IS NOT NULL) TO STDOUT")) { row in
+        try c.copyOutRows("COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(experiment.id) AND arm IS NOT NULL) TO STDOUT") { row in
             let (unit, a) = try row.decode((String, String).self)
             arm[unit] = a
         }

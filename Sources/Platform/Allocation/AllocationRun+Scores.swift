@@ -64,8 +64,7 @@ extension AllocationRun {
             for a in arms.indices { uplift[a].append(.nan); response[a].append(.nan) }
             return units.count - 1
         }
-        // The bound is the model's integer id from the store, never user text.
-        try c.copyOutBinaryRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, arm, uplift, response FROM scores WHERE model_id = \(id)) TO STDOUT (FORMAT binary)")) { row in
+        try c.copyOutBinaryRows("COPY (SELECT unit, arm, uplift, response FROM scores WHERE model_id = \(id)) TO STDOUT (FORMAT binary)") { row in
             var i = -1, k = -1
             try row.forEachField { field in
                 switch field.index {
@@ -78,7 +77,7 @@ extension AllocationRun {
         }
         guard !units.isEmpty else { throw PlatformError("model \"\(name)\" has no scores yet; run model score \(name)") }
         var truth = [[Double]](repeating: [Double](repeating: .nan, count: units.count), count: arms.count), anyTruth = false
-        try c.copyOutBinaryRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, arm, tau FROM true_effects WHERE experiment_id = \(experiment)) TO STDOUT (FORMAT binary)")) { row in
+        try c.copyOutBinaryRows("COPY (SELECT unit, arm, tau FROM true_effects WHERE experiment_id = \(experiment)) TO STDOUT (FORMAT binary)") { row in
             var i: Int? = nil, k: Int? = nil
             try row.forEachField { field in
                 switch field.index {

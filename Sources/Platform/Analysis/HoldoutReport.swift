@@ -45,10 +45,9 @@ public enum HoldoutReport {
         }
         return try c.transaction { c in
             var population = Set<String>()
-            let names = metrics.map(Assigner.quoteLiteral).joined(separator: ", ")
-            try c.copyOutRows(SQLQuery(unsafeSQL: """
-                COPY (SELECT unit FROM assignments UNION SELECT unit FROM outcomes WHERE metric IN (\(names))) TO STDOUT
-                """)) { row in population.insert(try row.decode(String.self)) }
+            try c.copyOutRows("""
+                COPY (SELECT unit FROM assignments UNION SELECT unit FROM outcomes WHERE metric = ANY(\(metrics))) TO STDOUT
+                """) { row in population.insert(try row.decode(String.self)) }
             try c.execute("CREATE TEMP TABLE holdout_groups (unit text PRIMARY KEY, grp text NOT NULL) ON COMMIT DROP")
             var counts: [Holdout.Group: Int] = [:]
             try c.copyIn("COPY holdout_groups (unit, grp) FROM STDIN") { writer in

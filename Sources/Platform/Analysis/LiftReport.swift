@@ -145,19 +145,8 @@ public enum LiftReport {
                                     absolute: cr.absolute, relative: relative))
                     continue
                 }
-                let base = estimateArm(control, kind: metric.kind, cuped: cuped)
-                let absolute: Effect
-                switch (metric.kind, cuped) {
-                case (.ratio, _):
-                    absolute = DeltaMethod.difference(control: base, treatment: estimate, confidence: options.confidence)
-                case (_, let cuped?):
-                    absolute = cuped.absoluteEffect(control: control, treatment: s, confidence: options.confidence)
-                default:
-                    absolute = Welch.absolute(control: control.outcome, treatment: s.outcome, confidence: options.confidence)
-                }
-                let relative = Welch.relative(controlMean: base.mean, controlVarianceOfMean: base.varianceOfMean,
-                                              treatmentMean: estimate.mean, treatmentVarianceOfMean: estimate.varianceOfMean,
-                                              confidence: options.confidence)
+                let (absolute, relative) = compare(control: control, treatment: s, kind: metric.kind, cuped: cuped,
+                                                   confidence: options.confidence)
                 pending.append((rows.count, absolute.pValue))
                 rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean,
                                 absolute: absolute, relative: relative,
@@ -170,6 +159,26 @@ public enum LiftReport {
         return Result(experiment: experiment, rows: rows, sampleRatio: srm, unassignedUnits: unassigned,
                       correction: options.correction, cuped: options.cuped,
                       method: experiment.design == .cluster ? "cluster-robust (CR1) errors over clusters" : "Welch t intervals per unit")
+    }
+
+    /// A unit-level arm against control: the absolute effect (Welch, CUPED-adjusted Welch, or the
+    /// delta method's normal difference for ratios) and the relative one (delta method).
+    static func compare(control: CovariateSummary, treatment: CovariateSummary, kind: Metrics.Kind, cuped: CUPED?,
+                        confidence: Double) -> (absolute: Effect, relative: Effect) {
+        let base = estimateArm(control, kind: kind, cuped: cuped), estimate = estimateArm(treatment, kind: kind, cuped: cuped)
+        let absolute: Effect
+        switch (kind, cuped) {
+        case (.ratio, _):
+            absolute = DeltaMethod.difference(control: base, treatment: estimate, confidence: confidence)
+        case (_, let cuped?):
+            absolute = cuped.absoluteEffect(control: control, treatment: treatment, confidence: confidence)
+        default:
+            absolute = Welch.absolute(control: control.outcome, treatment: treatment.outcome, confidence: confidence)
+        }
+        let relative = Welch.relative(controlMean: base.mean, controlVarianceOfMean: base.varianceOfMean,
+                                      treatmentMean: estimate.mean, treatmentVarianceOfMean: estimate.varianceOfMean,
+                                      confidence: confidence)
+        return (absolute, relative)
     }
 
     /// Each reported metric as a pair (y, x): the metric and the CUPED covariate, or a ratio's

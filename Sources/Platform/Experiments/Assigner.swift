@@ -24,43 +24,52 @@ public enum Assigner {
     }
 
     /// Assigns one unit of a user-split or cluster experiment, storing it (sticky).
+    ///
+    /// Safe beside any other writer: the experiment's row is held FOR SHARE, so a bulk assignment
+    /// or a change of weights (FOR UPDATE) is either done or not begun; two callers assigning the
+    /// same unit at once both insert with ON CONFLICT DO NOTHING, and the one that finds the row
+    /// taken reads back the stored arm, which both print.
     @discardableResult
     public static func assign(_ name: String, unit: String, in store: Store) throws -> Single {
         guard !unit.isEmpty else { throw PlatformError("a unit id cannot be empty") }
         return try store.connection.transaction { c in
-            let experiment = try Experiment.load(name, on: c)
+            let experiment = try Experiment.load(name, on: c, share: true)
             guard experiment.design != .switchback else {
                 throw PlatformError("experiment \"\(name)\" is a switchback: give \(.at) TIME and \(.region) R")
             }
-            let stored = try c.query("""
-                SELECT arm, held_out FROM assignments
-                WHERE unit = \(unit) AND experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
-                """).decode((String?, Bool).self)
+            func stored() throws -> [(String?, Bool)] {
+                try c.query("""
+                    SELECT arm, held_out FROM assignments
+                    WHERE unit = \(unit) AND experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
+                    """).decode((String?, Bool).self)
+            }
             var cluster: String?
             if experiment.design == .cluster {
                 cluster = try clusterOf(unit, mapping: experiment.parameters.clusters ?? "default", on: c)
             }
-            if let row = stored.first {
+            if let row = try stored().first {
                 return Single(outcome: row.1 ? .heldOut : .arm(row.0 ?? ""), isNew: false, cluster: cluster)
             }
             guard experiment.status == .running else {
                 throw PlatformError("experiment \"\(name)\" is \(experiment.status.rawValue); only a running experiment assigns new units")
             }
             let outcome = try decide(unit: unit, cluster: cluster, experiment: experiment, holdout: HoldoutSettings.current(on: c))
+            let arm: String?
             switch outcome {
-            case .arm(let arm):
-                try c.execute("""
-                    INSERT INTO assignments (unit, experiment_id, phase, arm) VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(arm))
-                    """)
-            case .heldOut:
-                try c.execute("""
-                    INSERT INTO assignments (unit, experiment_id, phase, arm, held_out)
-                    VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(String?.none), true)
-                    """)
-            case .notInExperiment:
-                break
+            case .arm(let name): arm = name
+            case .heldOut: arm = nil
+            case .notInExperiment: return Single(outcome: outcome, isNew: false, cluster: cluster)
             }
-            return Single(outcome: outcome, isNew: outcome != .notInExperiment, cluster: cluster)
+            let inserted = try c.execute("""
+                INSERT INTO assignments (unit, experiment_id, phase, arm, held_out)
+                VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(arm), \(arm == nil))
+                ON CONFLICT DO NOTHING
+                """)
+            if inserted == 0, let row = try stored().first {
+                // Another caller stored this unit a moment ago: its arm is the one that sticks.
+                return Single(outcome: row.1 ? .heldOut : .arm(row.0 ?? ""), isNew: false, cluster: cluster)
+            }
+            return Single(outcome: outcome, isNew: true, cluster: cluster)
         }
     }
 
@@ -140,18 +149,18 @@ public enum Assigner {
             }
             let holdout = try HoldoutSettings.current(on: c)
             let split = try experiment.userSplit()
-            let scope = "experiment_id = \(experiment.id) AND phase = \(experiment.phase)" // integers from the store
             var stored: [String: Int] = [:] // unit → arm index, or -1 when held out
             let position = armIndex(experiment.arms.map(\.name))
-            try c.copyOutRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, arm FROM assignments WHERE \(scope)) TO STDOUT")) { row in
+            try c.copyOutRows("""
+                COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))) TO STDOUT
+                """) { row in
                 let (unit, arm) = try row.decode((String, String?).self)
                 stored[unit] = arm.flatMap { position[$0] } ?? -1
             }
             var clusters: [String: String] = [:]
             if experiment.design == .cluster {
                 let mapping = experiment.parameters.clusters ?? "default"
-                try c.copyOutRows(SQLQuery(unsafeSQL: "COPY (SELECT unit, cluster FROM unit_clusters WHERE mapping = "
-                                           + quoteLiteral(mapping) + ") TO STDOUT")) { row in
+                try c.copyOutRows("COPY (SELECT unit, cluster FROM unit_clusters WHERE mapping = \(mapping)) TO STDOUT") { row in
                     let (unit, cluster) = try row.decode((String, String).self)
                     clusters[unit] = cluster
                 }
@@ -208,10 +217,5 @@ public enum Assigner {
             guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
             return (unit, record.line)
         }
-    }
-
-    /// A SQL string literal for statements that cannot take parameters (COPY): quotes doubled.
-    static func quoteLiteral(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }

@@ -96,12 +96,16 @@ extension Experiment {
         status, phase, created_at, started_at, stopped_at
         """
 
-    /// Loads one experiment by name (and its arms), or throws "does not exist".
-    static func load(_ name: String, on connection: Connection, lock: Bool = false) throws -> Experiment {
+    /// Loads one experiment by name (and its arms), or throws "does not exist". `lock` takes the
+    /// row FOR UPDATE (writers that change it or assign in bulk: one at a time); `share` takes it
+    /// FOR SHARE (single assignments: many at once, never beside a bulk assignment or a change of
+    /// weights), until the transaction ends.
+    static func load(_ name: String, on connection: Connection, lock: Bool = false, share: Bool = false) throws -> Experiment {
+        let clause = lock ? "FOR UPDATE" : share ? "FOR SHARE" : ""
         let rows = try connection.query("""
-            SELECT \(unsafeRaw: columns) FROM experiments WHERE name = \(name) \(unsafeRaw: lock ? "FOR UPDATE" : "")
+            SELECT \(unsafeRaw: columns) FROM experiments WHERE name = \(name) \(unsafeRaw: clause)
             """)
-        guard rows.count == 1 else { throw PlatformError("experiment \"\(name)\" does not exist") }
+        guard rows.count == 1 else { throw PlatformError(.notFound, "experiment \"\(name)\" does not exist") }
         return try decode(rows[0], on: connection)
     }
 

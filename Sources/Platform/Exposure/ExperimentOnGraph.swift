@@ -40,9 +40,9 @@ struct ExperimentOnGraph {
             treated = 1
         }
         var assigned: [(String, String?)] = []
-        try c.copyOutBinaryRows(SQLQuery(unsafeSQL: """
-            COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(e.id) AND phase = \(e.phase)) TO STDOUT (FORMAT binary)
-            """)) { row in
+        try c.copyOutBinaryRows("""
+            COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase))) TO STDOUT (FORMAT binary)
+            """) { row in
             var unit = "", arm: String?
             try row.forEachField { field in
                 if field.index == 0 { unit = try field.string() } else if field.bytes != nil { arm = try field.string() }

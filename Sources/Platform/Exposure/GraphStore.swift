@@ -79,7 +79,7 @@ public enum GraphStore {
                         \(Int64(dropped.duplicates)), 0, \(path))
                 RETURNING id
                 """).decode(Int64.self)[0]
-            try c.copyIn(SQLQuery(unsafeSQL: "COPY graph_edges (source, graph_id, target) FROM STDIN")) { writer in
+            try c.copyIn("COPY graph_edges (source, graph_id, target) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending edges", rows: g.edges)
                 let idText = String(id)
                 for i in 0..<g.nodes {
@@ -160,7 +160,7 @@ public enum GraphStore {
             units.append(unit)
             return Int32(units.count - 1)
         }
-        try c.copyOutBinaryRows(SQLQuery(unsafeSQL: "COPY (SELECT source, target FROM graph_edges WHERE graph_id = \(info.id)) TO STDOUT (FORMAT binary)")) { row in
+        try c.copyOutBinaryRows("COPY (SELECT source, target FROM graph_edges WHERE graph_id = \(info.id)) TO STDOUT (FORMAT binary)") { row in
             try row.forEachField { field in
                 if field.index == 0 { sources.append(node(try field.string())) } else { targets.append(node(try field.string())) }
             }

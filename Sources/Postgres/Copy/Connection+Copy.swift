@@ -67,13 +67,11 @@ extension Connection {
     /// Runs `COPY … FROM STDIN` and lets `body` write the data; returns the rows copied.
     ///
     /// When `body` throws, the COPY is aborted with `PQputCopyEnd(conn, message)`, so no row
-    /// of it is kept, and the error is rethrown.
+    /// of it is kept, and the error is rethrown. Interpolated values are bound, never spliced
+    /// (`copyText`).
     @discardableResult
     public func copyIn(_ statement: SQLQuery, _ body: (CopyInWriter) throws -> Void) throws -> Int {
-        guard statement.parameters.isEmpty else {
-            throw PostgresError.client("COPY takes no bound parameters; quote identifiers instead", sql: statement.sql)
-        }
-        try startCopy(statement.sql, expecting: PGRES_COPY_IN)
+        try startCopy(try copyText(statement), expecting: PGRES_COPY_IN)
         let writer = CopyInWriter(connection: self)
         do {
             try body(writer)
@@ -91,10 +89,7 @@ extension Connection {
     /// Returns the rows copied. When `body` throws, the COPY is cancelled and the error rethrown.
     @discardableResult
     public func copyOut(_ statement: SQLQuery, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        guard statement.parameters.isEmpty else {
-            throw PostgresError.client("COPY takes no bound parameters; quote identifiers instead", sql: statement.sql)
-        }
-        try startCopy(statement.sql, expecting: PGRES_COPY_OUT)
+        try startCopy(try copyText(statement), expecting: PGRES_COPY_OUT)
         var bodyError: Error?
         while true {
             var data: UnsafeMutablePointer<CChar>?

@@ -37,6 +37,19 @@ public struct SQLQuery: Sendable, CustomStringConvertible {
         return out
     }
 
+    /// The statement text with each placeholder replaced by `replacement(index)` (0-based): for
+    /// statements that cannot take parameters, such as COPY (see `Connection.copyText`).
+    func sql(replacingParameters replacement: (Int) -> String) -> String {
+        var out = ""
+        for fragment in fragments {
+            switch fragment {
+            case .text(let text): out += text
+            case .parameter(let index): out += replacement(index)
+            }
+        }
+        return out
+    }
+
     /// Appends a bound value as the next placeholder.
     public mutating func append(value: some PostgresEncodable) {
         fragments.append(.parameter(parameters.count))

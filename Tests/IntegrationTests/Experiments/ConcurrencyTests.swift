@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+@testable import Platform
+import Postgres
+import Randomization
+import _TestSupport
+
+/// Writers racing each other (issue 16): every caller succeeds and prints the one stored, sticky arm.
+final class ConcurrencyTests: ExperimentTestCase {
+    /// Runs `work(k)` for k in 0..<n on n threads of their own, each with its own connection, all
+    /// at once; returns the errors they threw.
+    func race(_ n: Int, _ work: @escaping @Sendable (Int, Store) throws -> Void) -> [String] {
+        let url = self.url
+        let errors = Locked<[String]>([])
+        let group = DispatchGroup()
+        for k in 0..<n {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                do { try work(k, Store(connection: try Connection(.url(url)))) } catch { errors.mutate { $0.append("\(k): \(error)") } }
+            }
+        }
+        group.wait()
+        return errors.value
+    }
+
+    func testSingleAndBulkAssignmentsOfTheSameUnitsAllSucceedWithTheStoredArm() throws {
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try HoldoutSettings.set(percent: 5, seed: "h", in: store)
+        let file = try unitsFile(0..<30_000)
+        let contested = (0..<60).map { "u\($0 * 499)" }
+        let printed = Locked<[String: Set<String>]>([:])
+        let errors = race(9) { k, s in
+            if k == 0 || k == 5 {
+                try Assigner.assignBulk("e", unitsFile: file, in: s)
+                return
+            }
+            for unit in k % 2 == 0 ? contested : contested.reversed() {
+                let r = try Assigner.assign("e", unit: unit, in: s)
+                let text: String
+                switch r.outcome {
+                case .arm(let arm): text = arm
+                case .heldOut: text = "held out"
+                case .notInExperiment: text = "not in experiment"
+                }
+                printed.mutate { $0[unit, default: []].insert(text) }
+            }
+        }
+        XCTAssertEqual(errors, [], "no caller fails because another got to a unit first")
+        XCTAssertEqual(try count("SELECT count(*) FROM assignments"), 30_000, "one assignment per unit: the bulk wrote what the singles had not")
+        let experiment = try Experiment.load("e", on: store.connection)
+        let holdout = try HoldoutSettings.current(on: store.connection)
+        for unit in contested {
+            let stored = try store.connection.query("SELECT coalesce(arm, 'held out') FROM assignments WHERE unit = \(unit)").decodeOne(String.self)
+            XCTAssertEqual(printed.value[unit], [stored], "every caller printed the stored arm of \(unit)")
+            let hashed: String
+            switch try Assigner.decide(unit: unit, cluster: nil, experiment: experiment, holdout: holdout) {
+            case .arm(let arm): hashed = arm
+            case .heldOut: hashed = "held out"
+            case .notInExperiment: hashed = "not in experiment"
+            }
+            XCTAssertEqual(stored, hashed, "the stored arm is the hash's")
+        }
+        try assertSumsMatchARebuild("after racing writers")
+    }
+}
+
+/// A value several threads change under a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func mutate(_ change: (inout Value) -> Void) { lock.withLock { change(&stored) } }
+}
