@@ -23,6 +23,18 @@ final class PostgresTimestampTests: XCTestCase {
         }
     }
 
+    /// Times that do not exist are refused, never shifted (issue 16, defect 4).
+    func testRejectsImpossibleTimes() {
+        for text in ["2026-02-30T10:00:00Z", "2026-04-31T10:00:00Z", "2026-02-29 00:00:00", "1900-02-29",
+                     "2026-11-22T10:00:00+25:00", "2026-11-22T10:00:00+99:99", "2026-11-22T10:00:00+02:60", "2026-11-22T10:00:00+16"] {
+            XCTAssertNil(parse(text), text)
+        }
+        XCTAssertNotNil(parse("2024-02-29 00:00:00"), "a leap day")
+        XCTAssertNotNil(parse("2000-02-29"), "divisible by 400")
+        XCTAssertEqual(parse("2026-11-22 21:54:04+15:59")?.timeIntervalSince1970, 1_795_384_444 - 15 * 3600 - 59 * 60,
+                       "PostgreSQL's widest offset")
+    }
+
     func testFormatRoundTrips() {
         for seconds in [0.0, -1.0, 951_782_400.25, 1_795_384_444.123456, -2_208_988_800.0] {
             let date = Date(timeIntervalSince1970: seconds)

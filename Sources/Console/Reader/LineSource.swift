@@ -10,6 +10,12 @@ public protocol LineSource: AnyObject {
     /// The next physical line without its newline, or nil at the end.
     /// `continuation` is true when the previous line ended with a backslash.
     func nextLine(continuation: Bool) -> String?
+    /// Why reading stopped before the end (a line too long to be a command), or nil.
+    var failure: String? { get }
+}
+
+extension LineSource {
+    public var failure: String? { nil }
 }
 
 /// Lines from a `FILE*`, read one at a time so piped input runs as it arrives.
@@ -18,11 +24,17 @@ public final class StreamLineSource: LineSource {
     public private(set) var lineNumber = 0
     private let file: UnsafeMutablePointer<FILE>
     private let ownsFile: Bool
-    private var buffer: UnsafeMutablePointer<CChar>? = nil
-    private var capacity = 0
+    /// Why reading stopped early, or nil.
+    public private(set) var failure: String?
+    /// The longest line a script may hold: 1 MiB (a command's words, not data; data goes in files).
+    public static let maximumLineBytes = 1 << 20
 
-    /// Opens a script file; throws when it cannot be read.
+    /// Opens a script file; throws when it cannot be read or is a directory.
     public init(path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw ConsoleError("\(path): is a directory, not a script")
+        }
         guard let file = fopen(path, "r") else {
             throw ConsoleError("\(path): \(String(cString: strerror(errno)))")
         }
@@ -39,17 +51,30 @@ public final class StreamLineSource: LineSource {
     }
 
     deinit {
-        free(buffer)
         if ownsFile { fclose(file) }
     }
 
+    /// The next line, read in chunks up to `maximumLineBytes`; a longer line (or a file of no
+    /// line breaks, such as /dev/zero) stops the input with `failure` set, in bounded memory.
     public func nextLine(continuation: Bool) -> String? {
-        let length = getline(&buffer, &capacity, file)
-        guard length >= 0, let buffer else { return nil }
+        guard failure == nil else { return nil }
+        var line: [UInt8] = []
+        while true {
+            let byte = getc(file)
+            if byte == EOF {
+                if line.isEmpty { return nil }
+                break
+            }
+            if byte == 10 { break }
+            line.append(UInt8(truncatingIfNeeded: byte))
+            if line.count > Self.maximumLineBytes {
+                failure = "line \(lineNumber + 1) is longer than \(Self.maximumLineBytes / (1 << 20)) MiB; a script line holds one command"
+                return nil
+            }
+        }
         lineNumber += 1
-        var bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-        while let last = bytes.last, last == 10 || last == 13 { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
-        return String(decoding: bytes, as: UTF8.self)
+        while let last = line.last, last == 10 || last == 13 { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
     }
 }
 

@@ -55,6 +55,7 @@ public final class Session {
             if let terminal = source as? TerminalLineSource { terminal.remember(line) }
             try execute(line, source: source, line: number)
         }
+        if let failure = source.failure { try fail(failure, source: source, line: source.lineNumber + 1) }
     }
 
     private func readLogicalLine(_ source: LineSource) -> (String, Int)? {

@@ -17,18 +17,18 @@ extension AllocationRun {
             guard !unit.isEmpty, !arm.isEmpty else { throw PlatformError("\(path):\(record.line): unit and arm must not be empty") }
             guard seen.insert(unit + "\u{1F}" + arm).inserted else { throw PlatformError("\(path):\(record.line): unit \"\(unit)\", arm \"\(arm)\" is listed twice") }
             let text = record.fields[v].trimmingCharacters(in: .whitespaces)
-            guard let uplift = Double(text), uplift.isFinite else {
+            guard let uplift = DecimalNumber.parse(text), uplift.isFinite else {
                 throw PlatformError("\(path):\(record.line): field \"uplift\" is \"\(text)\", not a finite number")
             }
             var cost = Double.nan, response = Double.nan
             if let c, !record.fields[c].isEmpty {
-                guard let value = Double(record.fields[c]), value.isFinite, value >= 0 else {
+                guard let value = DecimalNumber.parse(record.fields[c]), value.isFinite, value >= 0 else {
                     throw PlatformError("\(path):\(record.line): field \"cost\" is \"\(record.fields[c])\"; costs must be numbers at least 0")
                 }
                 cost = value
             }
             if let r {
-                guard let value = Double(record.fields[r]), value.isFinite else {
+                guard let value = DecimalNumber.parse(record.fields[r]), value.isFinite else {
                     throw PlatformError("\(path):\(record.line): field \"response\" is \"\(record.fields[r])\", not a finite number")
                 }
                 response = value

@@ -95,10 +95,9 @@ public enum Metrics {
         rows.reserveCapacity(file.records.count)
         var units = Set<String>()
         for record in file.records {
-            let unit = record.fields[unitColumn]
-            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            let unit = try file.unit(record, unitColumn)
             let text = record.fields[valueColumn].trimmingCharacters(in: .whitespaces)
-            guard let value = Double(text), value.isFinite else {
+            guard let value = DecimalNumber.parse(text), value.isFinite else {
                 throw PlatformError("\(path):\(record.line): field \"value\" is \"\(text)\", not a finite number")
             }
             if effectiveKind == .proportion, value != 0, value != 1 {
@@ -117,9 +116,17 @@ public enum Metrics {
             rows.append((unit, value, ts, region))
             units.insert(unit)
         }
+        var created = false
         try store.connection.transaction { c in
             if existing == nil {
-                try c.execute("INSERT INTO metrics (name, kind) VALUES (\(name), \(effectiveKind.rawValue))")
+                // Another import may create the metric at the same moment: the first wins, the other
+                // appends to it when the kinds agree.
+                created = try c.execute("""
+                    INSERT INTO metrics (name, kind) VALUES (\(name), \(effectiveKind.rawValue)) ON CONFLICT (name) DO NOTHING
+                    """) == 1
+                if !created, let now = try find(name, on: c), now.kind != effectiveKind {
+                    throw PlatformError(.conflict, "metric \"\(name)\" was just created as a \(now.kind.rawValue) metric, not \(effectiveKind.rawValue)")
+                }
             }
             try c.keepTransitionRowsInMemory()
             try c.copyIn("COPY outcomes (unit, metric, value, ts, region) FROM STDIN") { writer in
@@ -129,6 +136,6 @@ public enum Metrics {
             // Fresh statistics, or the planner may nest loops over tables it believes are empty.
             try c.execute("ANALYZE outcomes")
         }
-        return ImportResult(metric: name, rows: rows.count, units: units.count, created: existing == nil)
+        return ImportResult(metric: name, rows: rows.count, units: units.count, created: created)
     }
 }

@@ -31,7 +31,7 @@ public enum Assigner {
     /// taken reads back the stored arm, which both print.
     @discardableResult
     public static func assign(_ name: String, unit: String, in store: Store) throws -> Single {
-        guard !unit.isEmpty else { throw PlatformError("a unit id cannot be empty") }
+        try UnitID.check(unit)
         return try store.connection.transaction { c in
             let experiment = try Experiment.load(name, on: c, share: true)
             guard experiment.design != .switchback else {
@@ -213,8 +213,7 @@ public enum Assigner {
         let file = try CSVFile(path: path, required: ["unit"])
         let column = file.column("unit")! // never nil: required above
         return try file.records.map { record in
-            let unit = record.fields[column]
-            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            let unit = try file.unit(record, column)
             return (unit, record.line)
         }
     }

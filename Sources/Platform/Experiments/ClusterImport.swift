@@ -19,8 +19,7 @@ public enum ClusterImport {
         var clusterOf: [String: (cluster: String, line: Int)] = [:]
         var rows: [(String, String)] = []
         for record in file.records {
-            let unit = record.fields[unitColumn], cluster = record.fields[clusterColumn]
-            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            let unit = try file.unit(record, unitColumn), cluster = record.fields[clusterColumn]
             guard !cluster.isEmpty else { throw PlatformError("\(path):\(record.line): field \"cluster\" is empty") }
             if let earlier = clusterOf[unit] {
                 guard earlier.cluster == cluster else {
@@ -32,6 +31,8 @@ public enum ClusterImport {
             rows.append((unit, cluster))
         }
         try store.connection.transaction { c in
+            // Two imports of one mapping at once: the second waits, then replaces the first's rows.
+            try c.execute("SELECT pg_advisory_xact_lock(hashtext(\("mapping:" + mapping)))")
             try c.execute("DELETE FROM unit_clusters WHERE mapping = \(mapping)")
             try c.copyIn("COPY unit_clusters (unit, mapping, cluster) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending clusters", rows: rows.count)

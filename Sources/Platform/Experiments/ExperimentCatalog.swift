@@ -69,15 +69,17 @@ public enum ExperimentCatalog {
                                         + "overlaps experiment \"\(other.0)\" (\(Experiment.number(other.1)):\(Experiment.number(other.2)))")
                 }
             }
-            let exists = try c.query("SELECT count(*) FROM experiments WHERE name = \(d.name)").decodeOne(Int.self)
-            guard exists == 0 else { throw PlatformError("experiment \"\(d.name)\" already exists") }
             let seed = d.seed ?? d.name
-            let id = try c.query("""
+            // A concurrent create of the same name inserts nothing here and hears the same refusal
+            // as a sequential one.
+            let ids = try c.query("""
                 INSERT INTO experiments (name, unit_type, design, design_params, seed, hash_version, coverage, layer, range_start, range_end)
                 VALUES (\(d.name), \(d.unitType), \(d.design.rawValue), \(parameters.json)::jsonb, \(seed), \(Int32(d.hashVersion.rawValue)),
                         \(d.coverage), \(d.layer?.id), \(d.layer?.start), \(d.layer?.end))
+                ON CONFLICT (name) DO NOTHING
                 RETURNING id
-                """).decodeOne(Int64.self)
+                """).decode(Int64.self)
+            guard let id = ids.first else { throw PlatformError(.conflict, "experiment \"\(d.name)\" already exists") }
             try insertArms(d.arms, experiment: id, on: c)
             try c.execute("INSERT INTO experiment_phases (experiment_id, phase, seed) VALUES (\(id), \(1), \(seed))")
             return try Experiment.load(d.name, on: c)

@@ -21,8 +21,7 @@ public enum UnitImport {
         var seen = Set<String>()
         var rows: [(String, String)] = []
         for record in file.records {
-            let unit = record.fields[unitColumn]
-            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            let unit = try file.unit(record, unitColumn)
             guard seen.insert(unit).inserted else { throw PlatformError("\(path):\(record.line): unit \"\(unit)\" is listed twice") }
             var object: [String: String] = [:]
             for column in attributes where !record.fields[column].isEmpty { object[file.header[column]] = record.fields[column] }

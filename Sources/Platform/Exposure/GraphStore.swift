@@ -51,9 +51,7 @@ public enum GraphStore {
             sources.reserveCapacity(file.records.count); targets.reserveCapacity(file.records.count)
             var newUnits: [(unit: String, line: Int)] = []
             for record in file.records {
-                let a = record.fields[s], b = record.fields[t]
-                guard !a.isEmpty else { throw PlatformError(.invalidFile, "\(path):\(record.line): field \"source\" is empty") }
-                guard !b.isEmpty else { throw PlatformError(.invalidFile, "\(path):\(record.line): field \"target\" is empty") }
+                let a = try file.unit(record, s, field: "source"), b = try file.unit(record, t, field: "target")
                 func node(_ unit: String) -> Int32 {
                     if let i = index[unit] { return i }
                     index[unit] = Int32(units.count)

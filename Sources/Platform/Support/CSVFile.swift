@@ -17,10 +17,16 @@ struct CSVFile {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw PlatformError("\(path): the file is not UTF-8 text")
         }
-        let rows = try text.utf8.withContiguousStorageIfAvailable { try Self.split($0, path: path) }
-            ?? Array(text.utf8).withUnsafeBufferPointer { try Self.split($0, path: path) }
+        // A UTF-8 byte order mark (spreadsheets write one) is not part of the first column's name.
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        let rows = try body.utf8.withContiguousStorageIfAvailable { try Self.split($0, path: path) }
+            ?? Array(body.utf8).withUnsafeBufferPointer { try Self.split($0, path: path) }
         guard let first = rows.first else { throw PlatformError("\(path): the file is empty; expected a header row") }
         header = first.1.map { $0.trimmingCharacters(in: .whitespaces) }
+        var named = Set<String>()
+        for column in header where !named.insert(column).inserted {
+            throw PlatformError(.invalidFile, "\(path):\(first.0): the header names column \"\(column)\" twice")
+        }
         for column in required where !header.contains(column) {
             throw PlatformError("\(path):\(first.0): the header has no column \"\(column)\" (found: \(header.joined(separator: ",")))")
         }
@@ -39,6 +45,10 @@ struct CSVFile {
         var line = 1, recordLine = 1
         var index = 0
         let count = bytes.count
+        if let nul = bytes.firstIndex(of: 0) {
+            let lineOfNul = 1 + bytes[..<nul].lazy.filter { $0 == newline }.count
+            throw PlatformError(.invalidFile, "\(path):\(lineOfNul): the line holds a NUL byte (0x00), which no text field may hold")
+        }
         while index <= count {
             // One field: quoted or plain.
             var field: String
@@ -90,6 +100,50 @@ struct CSVFile {
 
     /// The index of a header column (present: checked at init for required ones).
     func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+
+    /// A record's unit id in `column` (named `field` in errors), checked by `UnitID.check`.
+    func unit(_ record: (line: Int, fields: [String]), _ column: Int, field: String = "unit") throws -> String {
+        let unit = record.fields[column]
+        if let problem = UnitID.problem(unit) {
+            throw PlatformError(.invalidFile, "\(path):\(record.line): field \"\(field)\" \(problem)")
+        }
+        return unit
+    }
+}
+
+/// What a unit id may be: not empty, at most `maximumBytes` bytes of UTF-8 (PostgreSQL's indexes
+/// refuse rows much past 2,700 bytes with a message that names no line), no NUL.
+public enum UnitID {
+    public static let maximumBytes = 256
+
+    /// Why `unit` is not a unit id, as the end of a sentence (`is empty`), or nil when it is one.
+    static func problem(_ unit: String) -> String? {
+        if unit.isEmpty { return "is empty" }
+        if unit.utf8.count > maximumBytes { return "is \(unit.utf8.count) bytes long; a unit id has at most \(maximumBytes)" }
+        if unit.utf8.contains(0) { return "holds a NUL byte" }
+        return nil
+    }
+
+    /// Throws when `unit` is not a unit id.
+    static func check(_ unit: String) throws {
+        if let problem = problem(unit) { throw PlatformError("the unit id \(problem)") }
+    }
+}
+
+/// Numbers in files: decimal only (`-1.5`, `2e-3`, `.5`). Swift's `Double(String)` also takes
+/// hexadecimal (`0x1p3` is 8), `nan` and `inf`, which no data file means.
+enum DecimalNumber {
+    static func parse(_ text: String) -> Double? {
+        var sawDigit = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): break
+            default: return nil
+            }
+        }
+        return sawDigit ? Double(text) : nil
+    }
 }
 
 /// Writing CSV (RFC 4180): one field quoted when it holds a comma, a quote or a line break.

@@ -24,6 +24,8 @@ public enum FeatureStore {
         for column in columns where column.isEmpty || column.contains(",") {
             throw PlatformError("feature name \"\(column)\" must be non-empty and without commas")
         }
+        // Two imports creating one set at once: the second waits here, then finds the first's set.
+        try c.execute("SELECT pg_advisory_xact_lock(hashtext(\("feature set:" + name)))")
         if let existing = try find(name, on: c) {
             guard existing.columns == columns else {
                 throw PlatformError("feature set \"\(name)\" has columns \(existing.columns.joined(separator: ",")); "
@@ -80,13 +82,13 @@ public enum FeatureStore {
         values.reserveCapacity(file.records.count * names.count)
         var units: [String] = [], seen = Set<String>()
         for record in file.records {
-            let unit = record.fields[unitColumn]
-            guard !unit.isEmpty else { throw PlatformError("\(path):\(record.line): field \"unit\" is empty") }
+            let unit = try file.unit(record, unitColumn)
             guard seen.insert(unit).inserted else { throw PlatformError("\(path):\(record.line): unit \"\(unit)\" is listed twice") }
             for (k, column) in featureColumns.enumerated() {
                 let text = record.fields[column].trimmingCharacters(in: .whitespaces)
                 guard !text.isEmpty else { throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is missing") }
-                guard let value = Double(text) else {
+                // nan and inf are numbers to Swift, and get the finiteness message below; hex is refused.
+                guard let value = DecimalNumber.parse(text) ?? Double(text).flatMap({ $0.isFinite ? nil : $0 }) else {
                     throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is \"\(text)\", not a number")
                 }
                 guard value.isFinite, Float(value).isFinite else {

@@ -129,7 +129,7 @@ public enum QiniReport {
         for record in file.records {
             func number(_ column: Int) throws -> Double {
                 let text = record.fields[column].trimmingCharacters(in: .whitespaces)
-                guard let v = Double(text), v.isFinite else {
+                guard let v = DecimalNumber.parse(text), v.isFinite else {
                     throw PlatformError("\(path):\(record.line): field \"\(file.header[column])\" is \"\(text)\", not a finite number")
                 }
                 return v

@@ -37,6 +37,10 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(on connection: Connection, applying: (Migration) -> Void = { _ in }) throws -> [Migration] {
         guard !connection.isInTransaction else { throw MigrationError(message: "migrate cannot run inside a transaction") }
+        // The lock first: two migrators on a fresh database would otherwise both create the table
+        // (CREATE TABLE IF NOT EXISTS is not safe under concurrency: one gets a unique violation).
+        try connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))") }
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,
@@ -45,8 +49,6 @@ public struct Migrator: Sendable {
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
             """)
-        try connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))") }
 
         let states = merge(applied: try appliedRows(on: connection))
         if let changed = states.first(where: { $0.state == .changed }) {

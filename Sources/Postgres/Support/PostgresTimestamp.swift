@@ -18,7 +18,9 @@ public enum PostgresTimestamp {
         return text
     }
 
-    /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][±HH[:MM[:SS]]]`; nil when the text has another shape.
+    /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][±HH[:MM[:SS]]]`; nil when the text has another shape
+    /// or names a time that does not exist (February 30, hour 24, an offset past ±15:59 or with 60
+    /// minutes): such text is refused, never shifted to a neighbouring date.
     public static func parse<C: Collection<UInt8>>(_ bytes: C) -> Date? where C.Index == Int {
         var index = bytes.startIndex
         func number(_ width: Int) -> Int64? {
@@ -38,7 +40,7 @@ public enum PostgresTimestamp {
             return true
         }
         guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+              (1...12).contains(month), (1...daysIn(month, of: year)).contains(day) else { return nil }
         var seconds = days(fromCivil: year, month, day) * 86_400
         var micros: Int64 = 0
         if index < bytes.endIndex, bytes[index] == 32 || bytes[index] == 84 {
@@ -61,15 +63,24 @@ public enum PostgresTimestamp {
             let sign: Int64
             if expect(43) { sign = 1 } else if expect(45) { sign = -1 } else if expect(90) { sign = 0 } else { return nil }
             if sign != 0 {
-                guard let oh = number(2) else { return nil }
+                guard let oh = number(2), oh <= 15 else { return nil }
                 var offset = oh * 3600
-                if expect(58) { guard let om = number(2) else { return nil }; offset += om * 60 }
-                if expect(58) { guard let os = number(2) else { return nil }; offset += os }
+                if expect(58) { guard let om = number(2), om < 60 else { return nil }; offset += om * 60 }
+                if expect(58) { guard let os = number(2), os < 60 else { return nil }; offset += os }
                 seconds -= sign * offset
             }
         }
         guard index == bytes.endIndex else { return nil }
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+    }
+
+    /// The days of a month in the proleptic Gregorian calendar.
+    static func daysIn(_ month: Int64, of year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

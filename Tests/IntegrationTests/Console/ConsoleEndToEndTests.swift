@@ -105,6 +105,22 @@ final class ConsoleEndToEndTests: XCTestCase {
         }
     }
 
+    /// A directory is no script, and a file with no line breaks stops in bounded memory with a
+    /// clear error (issue 16, defect 7): both used to exit 0 or grow to gigabytes.
+    func testDirectoriesAndEndlessLinesAreRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        let dash = try CausewayBinary.run(["--db", url, "-f", directory])
+        XCTAssertEqual(dash.status, 1)
+        XCTAssertEqual(dash.stderr, "causeway: ERROR: \(directory): is a directory, not a script\n")
+        let include = try CausewayBinary.run(["--db", url], input: "\\i \(directory)\n\\echo after\n")
+        XCTAssertEqual(include.status, 1)
+        XCTAssertEqual(include.stdout, "after\n")
+        XCTAssertEqual(include.stderr, "causeway:<stdin>:1: ERROR: \(directory): is a directory, not a script\n")
+        let zero = try CausewayBinary.run(["--db", url, "-f", "/dev/zero"])
+        XCTAssertEqual(zero.status, 1)
+        XCTAssertEqual(zero.stderr, "causeway:/dev/zero:1: ERROR: line 1 is longer than 1 MiB; a script line holds one command\n")
+    }
+
     func testEchoAllAndTimingAndCommandOrder() throws {
         let run = try CausewayBinary.run(["--db", url, "-a", "-c", "\\echo a", "-c", "\\timing on", "-c", "db migrate"])
         XCTAssertEqual(run.status, 0, run.stderr)

@@ -66,6 +66,59 @@ final class ConcurrencyTests: ExperimentTestCase {
     }
 }
 
+extension ConcurrencyTests {
+    /// Several processes creating one new object at once (issue 16, defect 3): imports into a new
+    /// metric, feature set or mapping all succeed; of several creates of one experiment exactly one
+    /// does and the others hear the sequential refusal; two migrators on a fresh database both succeed.
+    func testCreatingTheSameNewObjectAtOnce() throws {
+        let outcomes = try csv("unit,value\n" + (0..<2000).map { "u\($0),\($0 % 3)" }.joined(separator: "\n") + "\n")
+        let features = try csv("unit,f1,f2\n" + (0..<2000).map { "u\($0),\($0 % 7),0.5" }.joined(separator: "\n") + "\n")
+        let clusters = try csv("unit,cluster\n" + (0..<2000).map { "u\($0),c\($0 % 9)" }.joined(separator: "\n") + "\n")
+        let created = Locked(0)
+        let refusals = Locked<[String]>([])
+        let errors = race(8) { k, s in
+            switch k % 4 {
+            case 0: try Metrics.importOutcomes(path: outcomes, metric: "orders", kind: nil, in: s)
+            case 1: try FeatureStore.importCSV(path: features, set: "profile", in: s)
+            case 2: try ClusterImport.run(path: clusters, mapping: "cells", in: s)
+            default:
+                do {
+                    try ExperimentCatalog.create(.init(name: "twin", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)]), in: s)
+                    created.mutate { $0 += 1 }
+                } catch let e as PlatformError where e.code == .conflict {
+                    refusals.mutate { $0.append(e.description) }
+                }
+            }
+        }
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(created.value, 1, "one create of the experiment wins")
+        XCTAssertEqual(refusals.value, ["experiment \"twin\" already exists"], "the other hears the sequential refusal")
+        XCTAssertEqual(try count("SELECT count(*) FROM outcomes WHERE metric = 'orders'"), 4000, "both imports appended")
+        XCTAssertEqual(try count("SELECT count(*) FROM unit_features WHERE feature_set = 'profile'"), 2000)
+        XCTAssertEqual(try count("SELECT count(*) FROM unit_clusters WHERE mapping = 'cells'"), 2000, "the second import replaced the first")
+        try assertSumsMatchARebuild("after racing imports")
+
+        let (fresh, freshURL) = try TestDatabase.createDatabase()
+        defer { TestDatabase.dropDatabase(fresh) }
+        let migrated = Locked<[Int]>([])
+        let group = DispatchGroup(), failures = Locked<[String]>([])
+        for _ in 0..<3 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                do {
+                    let applied = try DatabaseAdmin.migrate(Store(connection: try Connection(.url(freshURL))))
+                    migrated.mutate { $0.append(applied.count) }
+                } catch { failures.mutate { $0.append("\(error)") } }
+            }
+        }
+        group.wait()
+        XCTAssertEqual(failures.value, [], "migrators on a fresh database wait for each other")
+        XCTAssertEqual(migrated.value.sorted().last, try DatabaseAdmin.migrator().migrations.count, "one applied everything")
+        XCTAssertEqual(migrated.value.reduce(0, +), try DatabaseAdmin.migrator().migrations.count, "the others found nothing to do")
+    }
+}
+
 /// A value several threads change under a lock.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
