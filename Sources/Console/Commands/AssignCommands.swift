@@ -16,7 +16,7 @@ struct AssignCommand: ConsoleCommand {
     @Argument(help: "The experiment.") var name: String
     @Argument(help: "The unit id.") var unit: String?
     @Option(help: "A CSV file with a `unit` column: bulk assignment with COPY.") var units: String?
-    @Option(help: "Switchback: the time (UTC unless it says otherwise), or now.") var at: String?
+    @Option(parsing: .unconditional, help: "Switchback: the time (UTC unless it says otherwise), or now.") var at: String?
     @Option(help: "Switchback: the region.") var region: String?
 
     func run(in context: CommandContext) throws -> CommandOutput {
@@ -74,7 +74,7 @@ struct HoldoutCommands: ParsableCommand {
     struct Set: ConsoleCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set the share held out (0 to 50 percent); an equal-size measurement group is drawn beside it.")
-        @Option(help: "Percent of units held out.") var percent: Double
+        @Option(parsing: .unconditional, help: "Percent of units held out.", transform: ValueParsing.decimal) var percent: Double
         @Option(help: "Hashing seed (default: holdout).") var seed: String?
 
         func run(in context: CommandContext) throws -> CommandOutput {

@@ -27,7 +27,7 @@ struct ExperimentCommands: ParsableCommand {
         @Option(help: "Arms and weights in percent: control:50,treatment:50.") var arms: String
         @Option(help: "Hashing seed (default: the name).") var seed: String?
         @Option(help: "GrowthBook hash version, 1 or 2.") var hashVersion: Int = 2
-        @Option(help: "Share of eligible units that enter, 0 to 1.") var coverage: Double = 1
+        @Option(parsing: .unconditional, help: "Share of eligible units that enter, 0 to 1.", transform: ValueParsing.decimal) var coverage: Double = 1
         @Option(help: "Layer for mutually exclusive experiments.") var layer: String?
         @Option(help: "This experiment's slice of the layer, A:B.") var range: String?
         @Option(help: "What a unit is (user, order, …).") var unitType: String = "user"
@@ -173,7 +173,7 @@ struct ExperimentCommands: ParsableCommand {
             abstract: "Change weights or coverage; assigned units stay where they are.")
         @Argument(help: "The experiment.") var name: String
         @Option(help: "New weights for the same arms: control:40,treatment:60.") var arms: String?
-        @Option(help: "New coverage, 0 to 1.") var coverage: Double?
+        @Option(parsing: .unconditional, help: "New coverage, 0 to 1.", transform: ValueParsing.decimal) var coverage: Double?
 
         func run(in context: CommandContext) throws -> CommandOutput {
             let e = try ExperimentCatalog.set(name, arms: try arms.map(ValueParsing.arms), coverage: coverage, in: context.store())

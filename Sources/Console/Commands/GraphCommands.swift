@@ -127,7 +127,7 @@ extension ReportCommands {
         @Option(help: "The outcome metric (mean or proportion).") var metric: String
         @Option(help: "Re-runs of the design for exposure probabilities.") var replicates: Int = 200
         @Option(help: "full, fraction:Q or absolute:K (default: full for cluster designs, fraction:0.75 for user splits).") var exposure: String?
-        @Option(help: "The positivity floor.") var floor: Double = 0.05
+        @Option(parsing: .unconditional, help: "The positivity floor.", transform: ValueParsing.decimal) var floor: Double = 0.05
         @Option(help: "The treated arm (default: the second arm).") var arm: String?
         @Option(help: "as (Aronow–Samii's conservative variance) or robust (the dependence-robust standard error) for the intervals.")
         var interval: String = "as"

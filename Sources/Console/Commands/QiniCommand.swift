@@ -19,7 +19,7 @@ struct QiniCommand: ConsoleCommand {
             """)
     @Argument(help: "The model.") var model: String?
     @Option(help: "A CSV of scores made elsewhere.") var scores: String?
-    @Option(help: "The share of units to evaluate on, at most the model's held-out share.") var split: Double?
+    @Option(parsing: .unconditional, help: "The share of units to evaluate on, at most the model's held-out share.", transform: ValueParsing.decimal) var split: Double?
     @Option(help: "Bootstrap replicates for the AUC scores' intervals.") var bootstrap: Int?
     @Option(help: "Seed for the bootstrap.") var seed: UInt64 = 1
     @Option(help: "Also write a self-contained HTML page with the curves to FILE.") var html: String?

@@ -54,7 +54,7 @@ extension SimulateCommands {
         @Option(help: "The edge list to write (source,target).") var edges: String
         @Option(help: "The units file to write (unit,neighbourhood).") var units: String
         @Option(help: "Neighbours per unit on the ring (even).") var k: Int = 10
-        @Option(help: "The rewiring probability.") var rewire: Double = 0.1
+        @Option(parsing: .unconditional, help: "The rewiring probability.", transform: ValueParsing.decimal) var rewire: Double = 0.1
         @Option(help: "The random seed.") var seed: UInt64 = 1
         @Option(help: "Unit ids are PREFIX followed by a number.") var prefix: String = "m"
 
@@ -74,10 +74,10 @@ extension SimulateCommands {
         @Argument(help: "The experiment (assigned).") var experiment: String
         @Option(help: "The graph.") var graph: String
         @Option(help: "The metric to create.") var metric: String
-        @Option(help: "The outcome's baseline.") var base: Double = 10
-        @Option(help: "The direct effect of a unit's own treatment.") var direct: Double = 0.5
-        @Option(help: "The effect of having every neighbour treated.") var spillover: Double = 1
-        @Option(help: "The noise's standard deviation.") var noise: Double = 1
+        @Option(parsing: .unconditional, help: "The outcome's baseline.", transform: ValueParsing.decimal) var base: Double = 10
+        @Option(parsing: .unconditional, help: "The direct effect of a unit's own treatment.", transform: ValueParsing.decimal) var direct: Double = 0.5
+        @Option(parsing: .unconditional, help: "The effect of having every neighbour treated.", transform: ValueParsing.decimal) var spillover: Double = 1
+        @Option(parsing: .unconditional, help: "The noise's standard deviation.", transform: ValueParsing.decimal) var noise: Double = 1
         @Option(help: "The random seed.") var seed: UInt64 = 1
 
         func run(in context: CommandContext) throws -> CommandOutput {
@@ -135,10 +135,10 @@ struct ModelCommands: ParsableCommand {
         @Option(help: "xgboost or logistic (linear for continuous outcomes).") var base: String = "xgboost"
         @Option(help: "XGBoost: boosting rounds.") var rounds: Int = 100
         @Option(help: "XGBoost: maximum tree depth.") var depth: Int = 4
-        @Option(help: "XGBoost: learning rate.") var eta: Double = 0.1
-        @Option(help: "XGBoost: row subsampling.") var subsample: Double = 1
+        @Option(parsing: .unconditional, help: "XGBoost: learning rate.", transform: ValueParsing.decimal) var eta: Double = 0.1
+        @Option(parsing: .unconditional, help: "XGBoost: row subsampling.", transform: ValueParsing.decimal) var subsample: Double = 1
         @Option(help: "XGBoost: threads.") var threads: Int = 2
-        @Option(help: "Share of units held out for evaluation.") var split: Double = 0.3
+        @Option(parsing: .unconditional, help: "Share of units held out for evaluation.", transform: ValueParsing.decimal) var split: Double = 0.3
         @Option(help: "Seed for XGBoost, folds and calibration.") var seed: UInt64 = 0
         @Flag(help: "Calibrate uplift by isotonic regression on held-back training units.") var calibrate = false
 

@@ -31,6 +31,15 @@ enum ValueParsing {
         return date
     }
 
+    /// A decimal number (`-0.1`, `5`, `2e-3`), for every numeric option: hexadecimal (`0x10`), `nan`
+    /// and `inf`, which Swift's `Double(String)` also reads, are refused.
+    static func decimal(_ text: String) throws -> Double {
+        guard let value = DecimalNumber.parse(text) else {
+            throw ConsoleError("\"\(text)\" is not a decimal number")
+        }
+        return value
+    }
+
     /// `A:B` with 0 ≤ A < B ≤ 1.
     static func range(_ text: String) throws -> (Double, Double) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)

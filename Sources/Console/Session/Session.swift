@@ -111,6 +111,12 @@ public final class Session {
             return try fail(ConsoleRoot.message(for: error), source: source, line: line)
         }
         guard let command = parsed as? ConsoleCommand else {
+            if type.configuration.subcommands.isEmpty, let dashed = words.dropFirst(used).first(where: { $0.hasPrefix("-") && $0 != "--" }) {
+                // A leaf command that did not parse: ArgumentParser read a dashed word as an unknown option.
+                let path = words.prefix(used).joined(separator: " ")
+                return try fail("\(path) has no option \"\(dashed)\"; a value that starts with - goes after --, as in \(path) -- \(dashed)",
+                                source: source, line: line)
+            }
             let names = type.configuration.subcommands.map { ConsoleRoot.name(of: $0) }.joined(separator: ", ")
             let path = words.prefix(used).joined(separator: " ")
             return try fail("\(path) needs a subcommand: \(names)", source: source, line: line)

@@ -3,6 +3,10 @@ import Foundation
 import Postgres
 
 extension AllocationRun {
+    /// The largest uplift or cost a scores file may give: sums over billions of units and products
+    /// with any value per conversion stay finite.
+    static let maximumMagnitude = 1e15
+
     /// Long-format scores: `unit,arm,uplift[,cost][,response]`, one row per unit and arm.
     public static func scores(csv path: String) throws -> Scores {
         let file = try CSVFile(path: path, required: ["unit", "arm", "uplift"])
@@ -20,10 +24,17 @@ extension AllocationRun {
             guard let uplift = DecimalNumber.parse(text), uplift.isFinite else {
                 throw PlatformError("\(path):\(record.line): field \"uplift\" is \"\(text)\", not a finite number")
             }
+            // Values whose sums and products overflow a double would leave the certificate infinite.
+            guard abs(uplift) <= maximumMagnitude else {
+                throw PlatformError(.invalidFile, "\(path):\(record.line): field \"uplift\" is \(text); allocations take values within ±1e15")
+            }
             var cost = Double.nan, response = Double.nan
             if let c, !record.fields[c].isEmpty {
                 guard let value = DecimalNumber.parse(record.fields[c]), value.isFinite, value >= 0 else {
                     throw PlatformError("\(path):\(record.line): field \"cost\" is \"\(record.fields[c])\"; costs must be numbers at least 0")
+                }
+                guard value <= maximumMagnitude else {
+                    throw PlatformError(.invalidFile, "\(path):\(record.line): field \"cost\" is \(record.fields[c]); allocations take values within ±1e15")
                 }
                 cost = value
             }

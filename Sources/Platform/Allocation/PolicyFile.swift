@@ -55,6 +55,7 @@ extension Policy {
         guard budget.isFinite, budget >= 0 else { throw read.fail("budget is \(budget); it must be at least 0") }
         let valuePerConversion = try read.number(t, "value_per_conversion", in: "")
         if let v = valuePerConversion, !(v.isFinite && v > 0) { throw read.fail("value_per_conversion is \(v); it must be positive") }
+        if let v = valuePerConversion, v > 1e15 { throw read.fail("value_per_conversion is \(v); values above 1e15 overflow the allocation's sums") }
         let minROI = try read.number(t, "min_incremental_roi", in: "")
         if let r = minROI, !r.isFinite { throw read.fail("min_incremental_roi must be a finite number") }
         if objective == .maxIncrementalProfit, valuePerConversion == nil { throw read.fail("max_incremental_profit needs value_per_conversion") }
@@ -127,7 +128,7 @@ private struct PolicyReader {
             guard !arms.contains(where: { $0.name == armName }) else { throw fail("arm \"\(armName)\" is listed twice") }
             let cost: Double, source: String
             if let c = try number(a, "cost", in: context) {
-                guard a["face_value"] == nil, a["redemption"] == nil else { throw fail("\(context): give cost, or face_value and redemption, not both") }
+                guard a["face_value"] == nil, a["redemption"] == nil else { throw fail("arm \"\(armName)\" gives cost and face_value or redemption; give cost, or face_value and redemption, not both") }
                 cost = c
                 source = "cost \(Experiment.number(c))"
             } else if let face = try number(a, "face_value", in: context), let redemption = try number(a, "redemption", in: context) {

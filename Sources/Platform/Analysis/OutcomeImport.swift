@@ -28,7 +28,7 @@ public enum Metrics {
     /// Defines a metric (ratio metrics name their numerator and denominator metrics).
     @discardableResult
     public static func create(_ metric: Metric, in store: Store) throws -> Metric {
-        guard !metric.name.isEmpty else { throw PlatformError("a metric needs a name") }
+        guard !metric.name.isBlankName else { throw PlatformError("a metric needs a name") }
         if metric.kind == .ratio {
             guard let n = metric.numerator, let d = metric.denominator else {
                 throw PlatformError("a ratio metric needs \(.numerator) and \(.denominator)")
@@ -79,7 +79,7 @@ public enum Metrics {
     /// time is an error naming the line and field; nothing is written then.
     @discardableResult
     public static func importOutcomes(path: String, metric name: String, kind: Kind?, in store: Store) throws -> ImportResult {
-        guard !name.isEmpty else { throw PlatformError("\(.metric) needs a name") }
+        guard !name.isBlankName else { throw PlatformError("\(.metric) needs a name") }
         let file = try CSVFile(path: path, required: ["unit", "value"])
         let unitColumn = file.column("unit")!, valueColumn = file.column("value")! // never nil: required
         let tsColumn = file.column("ts"), regionColumn = file.column("region")

@@ -13,7 +13,7 @@ public enum ClusterImport {
     /// listed twice with different clusters, or an empty field, is an error naming its line.
     @discardableResult
     public static func run(path: String, mapping: String, in store: Store) throws -> Result {
-        guard !mapping.isEmpty else { throw PlatformError("a cluster mapping needs a name") }
+        guard !mapping.isBlankName else { throw PlatformError("a cluster mapping needs a name") }
         let file = try CSVFile(path: path, required: ["unit", "cluster"])
         let unitColumn = file.column("unit")!, clusterColumn = file.column("cluster")! // never nil: required above
         var clusterOf: [String: (cluster: String, line: Int)] = [:]

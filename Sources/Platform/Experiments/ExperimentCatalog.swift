@@ -26,7 +26,7 @@ public enum ExperimentCatalog {
     @discardableResult
     public static func create(_ definition: Definition, in store: Store) throws -> Experiment {
         let d = definition
-        guard !d.name.isEmpty else { throw PlatformError("an experiment needs a name") }
+        guard !d.name.isBlankName else { throw PlatformError("an experiment needs a name") }
         do { try Arm.validate(d.arms) } catch { throw PlatformError.computation("", error) }
         guard d.coverage.isFinite, (0...1).contains(d.coverage) else { throw PlatformError("coverage must be between 0 and 1") }
         let p = d.parameters

@@ -56,7 +56,7 @@ public enum GraphSimulation {
     @discardableResult
     public static func plantOutcomes(experiment name: String, graph: String, metric: String, base: Double, direct: Double, spillover: Double,
                                      noise: Double, seed: UInt64, in store: Store) throws -> PlantedOutcomes {
-        guard !metric.isEmpty else { throw PlatformError("a metric needs a name") }
+        guard !metric.isBlankName else { throw PlatformError("a metric needs a name") }
         guard noise >= 0, noise.isFinite, base.isFinite, direct.isFinite, spillover.isFinite else {
             throw PlatformError("\(.base), \(.direct), \(.spillover) and \(.noise) must be finite (noise ≥ 0)")
         }

@@ -37,7 +37,7 @@ public enum GraphStore {
     /// edge left is an error.
     @discardableResult
     public static func importCSV(path: String, name: String, directed: Bool, unitType: String = "user", in store: Store) throws -> ImportResult {
-        guard !name.isEmpty else { throw PlatformError("a graph needs a name") }
+        guard !name.isBlankName else { throw PlatformError("a graph needs a name") }
         let file = try CSVFile(path: path, required: ["source", "target"])
         let s = file.column("source")!, t = file.column("target")! // never nil: required above
         return try store.connection.transaction { c in
@@ -199,7 +199,7 @@ public enum GraphStore {
             var rank: [Int32: Int] = [:]
             for (r, k) in order.enumerated() { rank[k] = r + 1 }
             let mappingName = mapping ?? name
-            guard !mappingName.isEmpty else { throw PlatformError("a cluster mapping needs a name") }
+            guard !mappingName.isBlankName else { throw PlatformError("a cluster mapping needs a name") }
             try c.execute("DELETE FROM unit_clusters WHERE mapping = \(mappingName)")
             try c.copyIn("COPY unit_clusters (unit, mapping, cluster) FROM STDIN") { writer in
                 // never nil: rank has every cluster id that raw holds

@@ -132,8 +132,8 @@ public enum UnitID {
 
 /// Numbers in files: decimal only (`-1.5`, `2e-3`, `.5`). Swift's `Double(String)` also takes
 /// hexadecimal (`0x1p3` is 8), `nan` and `inf`, which no data file means.
-enum DecimalNumber {
-    static func parse(_ text: String) -> Double? {
+public enum DecimalNumber {
+    public static func parse(_ text: String) -> Double? {
         var sawDigit = false
         for byte in text.utf8 {
             switch byte {

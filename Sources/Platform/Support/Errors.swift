@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 
 /// A use case refused its input or could not finish: what kind of failure (`code`), the words for
@@ -150,4 +151,9 @@ extension PlatformError.Parameter {
     public static let split = Self("split", words: "the held-out share")
     public static let start = Self("start")
     public static let window = Self("window")
+}
+
+extension String {
+    /// True for a name that is empty or only white space: never a name.
+    var isBlankName: Bool { trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
 }

@@ -18,7 +18,7 @@ public enum FeatureStore {
 
     /// Creates the set, or checks that an existing one has the same columns.
     static func ensure(_ name: String, columns: [String], on c: Connection) throws {
-        guard !name.isEmpty else { throw PlatformError("a feature set needs a name") }
+        guard !name.isBlankName else { throw PlatformError("a feature set needs a name") }
         guard !columns.isEmpty else { throw PlatformError("a feature set needs at least one column") }
         guard Set(columns).count == columns.count else { throw PlatformError("feature set \"\(name)\" names a column twice") }
         for column in columns where column.isEmpty || column.contains(",") {

@@ -156,7 +156,7 @@ public enum ModelRegistry {
     // MARK: Train
 
     public static func train(_ o: TrainOptions, in store: Store) throws -> Model {
-        guard !o.name.isEmpty else { throw PlatformError("a model needs a name") }
+        guard !o.name.isBlankName else { throw PlatformError("a model needs a name") }
         guard o.testFraction > 0, o.testFraction < 1 else { throw PlatformError("\(.split) must be between 0 and 1") }
         let started = Date()
         return try store.connection.transaction { c in

@@ -45,6 +45,9 @@ final class PolicyTests: XCTestCase {
             (base + "budget = 1\n" + arm, "the policy is infeasible: every arm costs more than the budget (1.0); the cheapest costs 2.0"),
             ("name = \"p\"\nobjective = \"max_incremental_profit\"\nbudget = 10\n" + arm, "max_incremental_profit needs value_per_conversion"),
             (base + "budget = 10\n" + arm + "\n[[arms]]\nname = \"a\"\ncost = 3\n", "arm \"a\" is listed twice"),
+            (base + "budget = 10\n\n[[arms]]\nname = \"b\"\ncost = 3\nface_value = 10\n",
+             "arm \"b\" gives cost and face_value or redemption; give cost, or face_value and redemption, not both"),
+            (base + "budget = 10\nvalue_per_conversion = 1e300\n" + arm, "value_per_conversion is 1e+300; values above 1e15 overflow the allocation's sums"),
             (base + "budget = 10\n" + arm + "\n[[segments]]\nattribute = \"country\"\nvalue = \"FR\"\nbudget = 1\n"
                 + "\n[[segments]]\nattribute = \"city\"\nvalue = \"Lyon\"\nbudget = 1\n",
              "segments must all use one attribute, so that every unit is in at most one segment"),

@@ -121,6 +121,24 @@ final class ConsoleEndToEndTests: XCTestCase {
         XCTAssertEqual(zero.stderr, "causeway:/dev/zero:1: ERROR: line 1 is longer than 1 MiB; a script line holds one command\n")
     }
 
+    /// Negative numbers, hexadecimal, names that start with a dash or are blank (issue 16, defect 9):
+    /// each message says what is wrong ("Missing value" and "needs a subcommand" said nothing).
+    func testArgumentMessagesSayWhatIsWrong() throws {
+        _ = try CausewayBinary.run(["--db", url, "-c", "db migrate"])
+        let run = try CausewayBinary.run(["--db", url, "-c", "holdout set --percent -1", "-c", "holdout set --percent 0x10",
+                                          "-c", "experiment create x --arms a:50,b:50 --coverage -0.1",
+                                          "-c", "experiment create -dash --arms a:50,b:50", "-c", "experiment create '  ' --arms a:50,b:50",
+                                          "-c", "experiment create --arms a:50,b:50 -- -dash"])
+        XCTAssertEqual(run.stderr.split(separator: "\n").map(String.init), [
+            "causeway: ERROR: holdout percent -1.0 is outside 0 to 50",
+            "causeway: ERROR: The value '0x10' is invalid for '--percent <percent>': \"0x10\" is not a decimal number",
+            "causeway: ERROR: coverage must be between 0 and 1",
+            "causeway: ERROR: experiment create has no option \"-dash\"; a value that starts with - goes after --, as in experiment create -- -dash",
+            "causeway: ERROR: an experiment needs a name",
+        ])
+        XCTAssertTrue(run.stdout.contains("created experiment -dash"), run.stdout)
+    }
+
     func testEchoAllAndTimingAndCommandOrder() throws {
         let run = try CausewayBinary.run(["--db", url, "-a", "-c", "\\echo a", "-c", "\\timing on", "-c", "db migrate"])
         XCTAssertEqual(run.status, 0, run.stderr)

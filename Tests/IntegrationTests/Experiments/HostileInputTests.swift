@@ -63,4 +63,30 @@ final class HostileInputTests: ExperimentTestCase {
         }
         XCTAssertEqual(try count("SELECT count(*) FROM outcomes"), 2, "only the good file was written")
     }
+
+    /// Uplifts near 1e308 overflowed the allocation's sums into an infinite certificate that failed
+    /// to encode (issue 16, defect 6); such rows are refused by line.
+    func testValuesThatWouldOverflowAreRefusedByLine() throws {
+        let scores = try csv("unit,arm,uplift\nu1,a,0.5\nu2,a,1e308\n")
+        XCTAssertThrowsError(try AllocationRun.scores(csv: scores)) {
+            XCTAssertEqual("\($0)", "\(scores):3: field \"uplift\" is 1e308; allocations take values within ±1e15")
+        }
+        let costs = try csv("unit,arm,uplift,cost\nu1,a,0.5,1e300\n")
+        XCTAssertThrowsError(try AllocationRun.scores(csv: costs)) {
+            XCTAssertEqual("\($0)", "\(costs):2: field \"cost\" is 1e300; allocations take values within ±1e15")
+        }
+    }
+
+    /// Names blank after trimming are refused (issue 16, defect 9).
+    func testBlankNamesAreRefused() throws {
+        XCTAssertThrowsError(try ExperimentCatalog.create(.init(name: "  \t", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)]), in: store)) {
+            XCTAssertEqual("\($0)", "an experiment needs a name")
+        }
+        let outcomes = try csv("unit,value\nu1,1\n")
+        XCTAssertThrowsError(try Metrics.importOutcomes(path: outcomes, metric: " ", kind: nil, in: store)) {
+            XCTAssertEqual("\($0)", "metric needs a name")
+        }
+        XCTAssertThrowsError(try ClusterImport.run(path: try csv("unit,cluster\nu1,c\n"), mapping: "  ", in: store))
+        XCTAssertEqual(try count("SELECT count(*) FROM experiments"), 0)
+    }
 }
