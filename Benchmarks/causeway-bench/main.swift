@@ -202,6 +202,14 @@ do {
                 }
             }
         }
+    case "stress":
+        // stress SECONDS WORKERS CAUSEWAY
+        let rest = Array(arguments.dropFirst())
+        guard rest.count == 3, let seconds = Double(rest[0]), let workers = Int(rest[1]) else {
+            FileHandle.standardError.write(Data("usage: causeway-bench stress SECONDS WORKERS CAUSEWAY\n".utf8))
+            exit(64)
+        }
+        exit(try StressBench.run(adminURL: url, seconds: seconds, workers: workers, causeway: rest[2]) ? 0 : 1)
     case "uplift-score":
         try UpliftBench.score(units: Int(arguments.dropFirst().first ?? "") ?? 1_000_000, connection: connection)
     default:

@@ -60,9 +60,11 @@ public enum Assigner {
             case .heldOut: arm = nil
             case .notInExperiment: return Single(outcome: outcome, isNew: false, cluster: cluster)
             }
+            // assigned_at is the clock under the lock, so the weights in force (arm_weights.valid_from,
+            // also a clock under the lock) are the ones this arm was drawn with.
             let inserted = try c.execute("""
-                INSERT INTO assignments (unit, experiment_id, phase, arm, held_out)
-                VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(arm), \(arm == nil))
+                INSERT INTO assignments (unit, experiment_id, phase, arm, held_out, assigned_at)
+                VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(arm), \(arm == nil), clock_timestamp())
                 ON CONFLICT DO NOTHING
                 """)
             if inserted == 0, let row = try stored().first {
@@ -149,6 +151,8 @@ public enum Assigner {
             }
             let holdout = try HoldoutSettings.current(on: c)
             let split = try experiment.userSplit()
+            // The clock under the lock: see `assign`.
+            let assignedAt = try c.query("SELECT clock_timestamp()::text").decodeOne(String.self)
             var stored: [String: Int] = [:] // unit → arm index, or -1 when held out
             let position = armIndex(experiment.arms.map(\.name))
             try c.copyOutRows("""
@@ -193,13 +197,13 @@ public enum Assigner {
             fresh.sort { $0.unit < $1.unit }
             let phase = Int32(experiment.phase)
             try c.keepTransitionRowsInMemory()
-            try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
+            try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out, assigned_at) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: fresh.count)
                 for (unit, index) in fresh {
                     if index < 0 {
-                        try writer.writeRow(unit, experiment.id, phase, String?.none, true)
+                        try writer.writeRow(unit, experiment.id, phase, String?.none, true, assignedAt)
                     } else {
-                        try writer.writeRow(unit, experiment.id, phase, experiment.arms[index].name, false)
+                        try writer.writeRow(unit, experiment.id, phase, experiment.arms[index].name, false, assignedAt)
                     }
                 }
             }

@@ -86,9 +86,14 @@ public enum ExperimentCatalog {
         }
     }
 
+    /// Writes the arms and the weights in force from now. `valid_from` is the clock after the
+    /// experiment's lock was taken: every unit assigned under the old weights (which held the lock
+    /// before) has an earlier `assigned_at`, every unit under the new ones a later one, so the weight
+    /// segment of each unit is exact.
     private static func insertArms(_ arms: [Arm], experiment id: Int64, phase: Int = 1, on c: Connection) throws {
         try c.execute("""
-            INSERT INTO arm_weights (experiment_id, phase, weights) VALUES (\(id), \(Int32(phase)), \(arms.map(\.weight)))
+            INSERT INTO arm_weights (experiment_id, phase, weights, valid_from)
+            VALUES (\(id), \(Int32(phase)), \(arms.map(\.weight)), clock_timestamp())
             ON CONFLICT (experiment_id, phase, valid_from) DO UPDATE SET weights = excluded.weights
             """)
         try c.execute("DELETE FROM arms WHERE experiment_id = \(id)")

@@ -40,34 +40,10 @@ class ExperimentTestCase: XCTestCase {
     func count(_ sql: SQLQuery) throws -> Int { try store.connection.query(sql).decodeOne(Int.self) }
 
     /// Compares the maintained tables with `causeway_rebuild_lift_sums()`'s, row by row (a row
-    /// missing on one side counts as zeros), then leaves the rebuilt ones in place.
+    /// missing on one side counts as zeros), and fails naming each table that differs.
     func assertSumsMatchARebuild(_ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let c = store.connection
-        let tables: [(name: String, keys: [String], values: [String])] = [
-            ("unit_totals", ["unit", "metric"], ["value"]),
-            ("metric_units", ["metric"], ["units"]),
-            ("arm_units", ["experiment_id", "phase", "arm", "segment"], ["units"]),
-            ("arm_metric_sums", ["experiment_id", "phase", "arm", "metric"], ["units", "total", "squares"]),
-            ("arm_metric_products", ["experiment_id", "phase", "arm", "metric", "other"], ["product"]),
-        ]
-        for table in tables { try c.execute("CREATE TEMP TABLE \(identifier: "kept_" + table.name) AS SELECT * FROM \(identifier: table.name)") }
-        try c.execute("SELECT causeway_rebuild_lift_sums()")
-        for table in tables {
-            // Keys compared as text, NULL as '' (a FULL JOIN needs an equality; arm and segment may be NULL).
-            let join = table.keys.map { "coalesce(k.\($0)::text, '') = coalesce(r.\($0)::text, '')" }.joined(separator: " AND ")
-            let differ = table.values.map { v in
-                "abs(coalesce(k.\(v), 0)::numeric - coalesce(r.\(v), 0)::numeric) > 1e-9 * (1 + abs(coalesce(r.\(v), 0)::numeric))"
-            }.joined(separator: " OR ")
-            let mismatched = try c.query(SQLQuery(unsafeSQL: """
-                SELECT count(*) FROM kept_\(table.name) k FULL JOIN \(table.name) r ON \(join) WHERE \(differ)
-                """)).decodeOne(Int.self)
-            XCTAssertEqual(mismatched, 0, "\(message): \(table.name) differs from a rebuild", file: file, line: line)
-            if table.name == "unit_totals" {
-                let rows = try c.query("SELECT count(*) FROM unit_totals").decodeOne(Int.self)
-                let units = try c.query("SELECT count(*) FROM (SELECT DISTINCT unit, metric FROM outcomes) d").decodeOne(Int.self)
-                XCTAssertEqual(rows, units, "\(message): one total per unit and metric with rows", file: file, line: line)
-            }
-            try c.execute("DROP TABLE \(identifier: "kept_" + table.name)")
+        for mismatch in try DatabaseAdmin.keptSumsMismatches(store) {
+            XCTFail("\(message): \(mismatch.table) differs from a rebuild in \(mismatch.rows) rows", file: file, line: line)
         }
     }
 }
