@@ -60,4 +60,55 @@ final class InjectionTests: ExperimentTestCase {
             }
         }
     }
+
+    /// Every name-like argument of the console through an SQL-shaped name, with
+    /// standard_conforming_strings off and on: nothing it holds runs, and no command fails with an
+    /// SQL syntax error (a sign of spliced text).
+    func testEveryNameLikeArgumentThroughTheConsole() throws {
+        let name = #"x\')) TO STDOUT; CREATE TABLE pwned AS SELECT 1 AS a; --"#  // in the script: x\') …, read as x\') …
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cw-inject-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hostileUnit = #"u\'); DROP TABLE assignments; --"#
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let units = try file("units.csv", "unit\n" + (0..<200).map { "u\($0)\n" }.joined() + "\"\(hostileUnit)\"\n")
+        let outcomes = try file("outcomes.csv", "unit,value,ts,region\n" + (0..<200).map { "u\($0),\($0 % 4),2026-11-22T08:10:00Z,\"\(name)\"\n" }.joined())
+        let clusters = try file("clusters.csv", "unit,cluster\n" + (0..<200).map { "u\($0),\"\(name)\($0 % 5)\"\n" }.joined())
+        let edges = try file("edges.csv", "source,target\n" + (0..<199).map { "n\($0),n\($0 + 1)\n" }.joined())
+        let features = try file("features.csv", "unit,\"\(name)\"\n" + (0..<200).map { "u\($0),\($0 % 3)\n" }.joined())
+        for conforming in [false, true] {
+            try reconnect(conformingStrings: conforming)
+            let q = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + (conforming ? " on" : " off") + "\""
+            let script = """
+                holdout set --percent 10 --seed \(q)
+                experiment create \(q) --arms control:50,treatment:50 --layer \(q) --range 0:0.5 --seed \(q)
+                experiment start \(q)
+                assign \(q) \(q)
+                assign \(q) --units \(units)
+                import outcomes \(outcomes) --metric \(q)
+                report lift \(q) --metric \(q)
+                report holdout --metric \(q)
+                import clusters \(clusters) --mapping \(q)
+                import units \(units) --unit-type \(q)
+                graph import \(q) \(edges) --unit-type \(q)
+                graph list
+                import features \(features) --set \(q)
+                experiment create sb-\(conforming) --design switchback --regions \(q) --window 30m --burn-in 5m --start 2026-11-22T08:00Z
+                experiment start sb-\(conforming)
+                assign sb-\(conforming) --at 2026-11-22T08:20Z --region \(q)
+                report lift sb-\(conforming) --metric \(q)
+                experiment list
+                metric list
+                """
+            let run = try CausewayBinary.run(["--db", url, "-f", "-"], input: script)
+            XCTAssertFalse(run.stderr.contains("SQLSTATE 42"), "an SQL syntax error means spliced text:\n\(run.stderr)")
+            XCTAssertFalse(run.stderr.contains("syntax error"), run.stderr)
+            try assertNothingRan("the console's name-like arguments (standard_conforming_strings \(conforming ? "on" : "off"))")
+            XCTAssertGreaterThan(try count("SELECT count(*) FROM assignments"), 0, "the assignments table is still there and used")
+        }
+    }
 }
