@@ -20,7 +20,7 @@ public final class Store {
                             note: (String) -> Void = { _ in }) throws -> Store {
         do { return try connect(target, logger: logger, note: note) } catch {
             guard let message = PlatformError.connectionFailure(in: error) else { throw error }
-            throw PlatformError(.connectionFailed, "\(message)", cause: error as? any Error & Sendable)
+            throw PlatformError(.connectionFailed, "\(message)", cause: error)
         }
     }
 

@@ -33,9 +33,9 @@ public struct PlatformError: Error, CustomStringConvertible, Sendable {
     public let code: Code
     public let message: Message
     /// The error of the module the failure came from, with its own code.
-    public let cause: (any Error & Sendable)?
+    public let cause: (any Error)?
 
-    public init(_ code: Code, _ message: Message, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: Message, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
@@ -106,7 +106,7 @@ extension PlatformError {
     /// A module's error as a platform failure: its words after `context`, its code kept in `cause`.
     static func computation(_ context: String, _ error: any Error) -> PlatformError {
         if let platform = error as? PlatformError { return PlatformError(platform.code, "\(context)\(platform.message)", cause: platform.cause) }
-        return PlatformError(.computation, "\(context)\(error)", cause: error as? any Error & Sendable)
+        return PlatformError(.computation, "\(context)\(error)", cause: error)
     }
 
     /// Whether `error` says the database could not be reached or the connection was lost, and if so
