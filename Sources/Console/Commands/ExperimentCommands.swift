@@ -92,8 +92,7 @@ struct ExperimentCommands: ParsableCommand {
         @Option(help: "Switchback windows to list per region.") var windows: Int = 8
 
         func run(in context: CommandContext) throws -> CommandOutput {
-            let store = try context.store()
-            let experiment = try ExperimentCatalog.get(name, in: store)
+            let (experiment, stored) = try ExperimentCatalog.show(name, in: context.store())
             var fields = experimentFields(experiment)
             var text = AlignedFormat().render(.record(fields))
             if experiment.design == .switchback {
@@ -101,8 +100,7 @@ struct ExperimentCommands: ParsableCommand {
                 text += "\nSchedule (UTC; * marks a switch, whose first \(ValueParsing.formatDuration(experiment.parameters.burnInSeconds ?? 0)) are burn-in):\n"
                 text += AlignedFormat().render(.table(table))
                 fields.append(("schedule", .array(rows)))
-            } else {
-                let counts = try ExperimentCatalog.counts(experiment, in: store)
+            } else if let counts = stored {
                 let total = counts.arms.reduce(0) { $0 + $1.count }
                 let table = Table(columns: ["arm", "weight", "units", "share"], rows: zip(experiment.arms, counts.arms).map { arm, count in
                     [.string(arm.name), .double(arm.weight), .int(count.count),

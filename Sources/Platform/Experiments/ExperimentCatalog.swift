@@ -114,6 +114,15 @@ public enum ExperimentCatalog {
         try Experiment.load(name, on: store.connection)
     }
 
+    /// An experiment with its counts and SRM check (nil for a switchback, whose units are windows),
+    /// from one snapshot: what `experiment show` reports.
+    public static func show(_ name: String, in store: Store) throws -> (experiment: Experiment, counts: Counts?) {
+        try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            let experiment = try Experiment.load(name, on: c)
+            return (experiment, experiment.design == .switchback ? nil : try counts(experiment, in: store))
+        }
+    }
+
     /// What `experiment show` reports beyond the definition: counts for the current phase and SRM.
     public struct Counts: Sendable {
         /// Assigned units per arm, in arm order.
