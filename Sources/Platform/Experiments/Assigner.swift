@@ -151,8 +151,15 @@ public enum Assigner {
             }
             let holdout = try HoldoutSettings.current(on: c)
             let split = try experiment.userSplit()
-            // The clock under the lock: see `assign`.
-            let assignedAt = try c.query("SELECT clock_timestamp()::text").decodeOne(String.self)
+            // The weights in force must be the ones drawn with (see `assign`). The transaction's start,
+            // now(), is the column's default and serves when no change of weights committed after it
+            // (the common case: one value for the whole COPY, nothing to parse per row); otherwise
+            // each row carries the clock under the lock.
+            let (clock, weightsChangedSinceStart) = try c.query("""
+                SELECT clock_timestamp()::text, now() < coalesce(max(valid_from), '-infinity')
+                FROM arm_weights WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))
+                """).decodeOne((String, Bool).self)
+            let assignedAt: String? = weightsChangedSinceStart ? clock : nil
             var stored: [String: Int] = [:] // unit → arm index, or -1 when held out
             let position = armIndex(experiment.arms.map(\.name))
             try c.copyOutRows("""
@@ -197,13 +204,15 @@ public enum Assigner {
             fresh.sort { $0.unit < $1.unit }
             let phase = Int32(experiment.phase)
             try c.keepTransitionRowsInMemory()
-            try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out, assigned_at) FROM STDIN") { writer in
+            let columns: SQLQuery = assignedAt == nil ? "unit, experiment_id, phase, arm, held_out" : "unit, experiment_id, phase, arm, held_out, assigned_at"
+            try c.copyIn("COPY assignments (\(columns)) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: fresh.count)
                 for (unit, index) in fresh {
-                    if index < 0 {
-                        try writer.writeRow(unit, experiment.id, phase, String?.none, true, assignedAt)
+                    let arm = index < 0 ? nil : experiment.arms[index].name
+                    if let assignedAt {
+                        try writer.writeRow(unit, experiment.id, phase, arm, index < 0, assignedAt)
                     } else {
-                        try writer.writeRow(unit, experiment.id, phase, experiment.arms[index].name, false, assignedAt)
+                        try writer.writeRow(unit, experiment.id, phase, arm, index < 0)
                     }
                 }
             }
