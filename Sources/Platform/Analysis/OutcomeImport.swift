@@ -107,7 +107,7 @@ public enum Metrics {
             if let tsColumn, !record.fields[tsColumn].isEmpty {
                 var t = record.fields[tsColumn]
                 if t.count == 16 { t += ":00" }
-                guard let parsed = PostgresTimestamp.parse(Array(t.utf8)) else {
+                guard let parsed = Timestamps.parse(t) else {
                     throw PlatformError("\(path):\(record.line): field \"ts\" is \"\(record.fields[tsColumn])\", not a time such as 2026-11-22T10:15:00Z")
                 }
                 ts = parsed

@@ -7,42 +7,32 @@ extension Connection {
     /// overwritten by the next COPY. Returns the statement text to run.
     func copyText(_ statement: SQLQuery) throws -> String {
         guard !statement.parameters.isEmpty else { return statement.sql }
-        var names: [String] = []
+        // One round trip sets them all.
+        var setup: SQLQuery = "SELECT "
         for (index, value) in statement.parameters.enumerated() {
             guard let value else {
                 throw PostgresError.client("COPY cannot carry NULL parameter $\(index + 1); filter NULLs in SQL", sql: statement.sql)
             }
-            let name = "causeway.copy_\(index + 1)"
-            try execute("SELECT set_config(\(name), \(value), \(isInTransaction))")
-            names.append(name)
+            if index > 0 { setup.append(unsafeSQL: ", ") }
+            setup.append("set_config(\(Self.copySetting(index)), \(value), \(isInTransaction))")
         }
+        try execute(setup)
         return statement.sql(replacingParameters: { index in
-            let read = "current_setting('\(names[index])')"
+            let read = "current_setting('\(Self.copySetting(index))')"
             guard let type = Self.castName(statement.parameterTypes[index]) else { return read }
             return "(\(read))::\(type)"
         })
     }
 
-    /// The type a parameter's text is cast to when read back (nil: leave it text).
+    /// The setting that carries a COPY statement's parameter `index` (0-based).
+    static func copySetting(_ index: Int) -> String { "causeway.copy_\(index + 1)" }
+
+    /// The type a parameter's text is cast to when read back: its SQL name, except for text-like
+    /// types, which stay the text `current_setting` returns (a cast to `character` would cut it).
     static func castName(_ oid: PostgresOID) -> String? {
         switch oid {
-        case PostgresType.bool: "bool"
-        case PostgresType.int2: "int2"
-        case PostgresType.int4: "int4"
-        case PostgresType.int8: "int8"
-        case PostgresType.float4: "float4"
-        case PostgresType.float8: "float8"
-        case PostgresType.numeric: "numeric"
-        case PostgresType.timestamptz: "timestamptz"
-        case PostgresType.timestamp: "timestamp"
-        case PostgresType.date: "date"
-        case PostgresType.bytea: "bytea"
-        case PostgresType.jsonb: "jsonb"
-        case PostgresType.textArray: "text[]"
-        case PostgresType.int8Array: "int8[]"
-        case PostgresType.float8Array: "float8[]"
-        case PostgresType.boolArray: "bool[]"
-        default: nil
+        case 0, PostgresType.text, PostgresType.varchar, PostgresType.bpchar, PostgresType.name, PostgresType.unknown: nil
+        default: PostgresType.sqlName(of: oid)
         }
     }
 }

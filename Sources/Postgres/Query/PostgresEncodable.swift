@@ -32,7 +32,10 @@ public enum PostgresType {
     public static let float8Array: PostgresOID = 1022
 
     /// A readable name for an OID, for error messages.
-    public static func name(of oid: PostgresOID) -> String {
+    public static func name(of oid: PostgresOID) -> String { sqlName(of: oid) ?? "type \(oid)" }
+
+    /// The SQL name of a type this module knows (usable in a cast), nil for any other.
+    public static func sqlName(of oid: PostgresOID) -> String? {
         switch oid {
         case bool: "boolean"
         case bytea: "bytea"
@@ -59,7 +62,7 @@ public enum PostgresType {
         case int8Array: "bigint[]"
         case textArray: "text[]"
         case float8Array: "double precision[]"
-        default: "type \(oid)"
+        default: nil
         }
     }
 }

@@ -4,6 +4,27 @@ import Postgres
 final class CopyTests: PostgresTestCase {
     struct Boom: Error {}
 
+    /// COPY's values are bound (set_config, read back with its type), never spliced: quotes,
+    /// backslashes, numbers and arrays arrive as they were, inside a transaction and outside one.
+    func testCopyTakesBoundValuesOfEachType() throws {
+        try connection.execute("CREATE TABLE t (label text, n bigint, x double precision)")
+        try connection.execute("INSERT INTO t VALUES ('a''b\\c', 5, 1.5), ('other', 6, 2.5)")
+        let label = #"a'b\c"#
+        for inTransaction in [false, true] {
+            var rows: [String] = []
+            let body = {
+                try self.connection.copyOutRows("""
+                    COPY (SELECT label, n, x FROM t WHERE label = \(label) AND n = \(Int64(5)) AND x = \(1.5)
+                          AND label = ANY(\([label, "z"]))) TO STDOUT
+                    """) { row in rows.append(try row.decode((String, Int64, Double).self).0) }
+            }
+            if inTransaction { try connection.transaction { _ in try body() } } else { try body() }
+            XCTAssertEqual(rows, [label], "in a transaction: \(inTransaction)")
+        }
+        let missing: String? = nil
+        XCTAssertThrowsError(try connection.copyOutRows("COPY (SELECT label FROM t WHERE label = \(missing)) TO STDOUT") { _ in })
+    }
+
     func testMillionRowRoundTrip() throws {
         try connection.execute("CREATE TABLE big (id bigint, arm int, value double precision, label text)")
         let n = 1_000_000
