@@ -65,6 +65,8 @@ case "exposure":
     offline("exposure [NODES [EDGES]]") { args in try ExposureBench.run(nodes: number(args, 0, 1_000_000), edges: number(args, 1, 10_000_000)) }
 case "qini":
     offline("qini DIR [ROWS]", needsDirectory: true) { args in try QiniBench.run(directory: args[0], rows: number(args, 1, 10_000_000)) }
+case "ingest-data":
+    offline("ingest-data DIR [ROWS]", needsDirectory: true) { args in try IngestBench.write(directory: args[0], rows: number(args, 1, 1_000_000)) }
 case "uplift-fit":
     offline("uplift-fit DIR [UNITS]", needsDirectory: true) { args in try UpliftBench.fit(directory: args[0], units: number(args, 1, 1_000_000)) }
 default:

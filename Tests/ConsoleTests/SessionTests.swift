@@ -44,7 +44,7 @@ final class SessionTests: XCTestCase {
         let (io, status) = run("db frob\ndb")
         XCTAssertEqual(io.stderr, """
             causeway:script.cw:1: ERROR: unknown command "db frob"; type help for the list
-            causeway:script.cw:2: ERROR: db needs a subcommand: migrate, status, start, stop
+            causeway:script.cw:2: ERROR: db needs a subcommand: migrate, status, rebuild-sums, distribute, start, stop
 
             """)
         XCTAssertEqual(status, 1)

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Platform
 
-/// `db migrate | db status | db start | db stop`
+/// `db migrate | db status | db rebuild-sums | db distribute | db start | db stop`
 struct DatabaseCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the database: schema migrations and the embedded server.",
-        subcommands: [Migrate.self, Status.self, Start.self, Stop.self]
+        subcommands: [Migrate.self, Status.self, RebuildSums.self, Distribute.self, Start.self, Stop.self]
     )
 
     struct Migrate: ConsoleCommand {
@@ -40,6 +40,40 @@ struct DatabaseCommands: ParsableCommand {
             ]
             let text = AlignedFormat().render(.record(fields)) + "\n" + AlignedFormat().render(.table(migrations))
             return .summary(text, fields + [("migrations", .array(migrations.objects))])
+        }
+    }
+
+    struct RebuildSums: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rebuild-sums",
+            abstract: "Recompute the lift sums from every outcome and assignment row.",
+            discussion: """
+                Causeway's own writers keep the per-unit totals and per-arm sums that report lift reads, in the \
+                transaction that writes the rows. Rows changed outside Causeway (INSERT, UPDATE or DELETE from psql) \
+                are not followed: run this afterwards. report lift --verify says whether an experiment's sums agree.
+                """)
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let result = try DatabaseAdmin.rebuildSums(context.store())
+            return .summary("lift sums rebuilt: \(result.unitTotals) unit totals, \(result.armRows) per-arm rows",
+                            [("unit_totals", .int(result.unitTotals)), ("arm_rows", .int(result.armRows))])
+        }
+    }
+
+    struct Distribute: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Distribute the store with Citus: unit-keyed tables sharded by unit, catalogs as reference tables.",
+            discussion: """
+                Needs the citus extension in the database (CREATE EXTENSION citus, workers added with citus_add_node). \
+                Tables keyed by unit (units, assignments, outcomes, unit totals, features, clusters, scores, allocations, \
+                graph edges by source) become distributed tables co-located by unit; the catalog and the lift sums become \
+                reference tables. Running it again changes nothing.
+                """)
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let result = try DatabaseAdmin.distribute(context.store())
+            let table = Table(columns: ["table", "change"], rows: result.tables.map { [.string($0.table), .string($0.change)] })
+            return .table(table)
         }
     }
 

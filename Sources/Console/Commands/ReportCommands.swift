@@ -60,11 +60,13 @@ struct ReportCommands: ParsableCommand {
         @Option(help: "A pre-period metric for CUPED.") var cuped: String?
         @Option(help: "holm, bh or none.") var correction: String = "holm"
         @Option(help: "Also write a self-contained HTML page with charts to FILE.") var html: String?
+        @Flag(help: "Also recompute the experiment's sums from its rows and say whether the kept ones agree.") var verify = false
 
         func run(in context: CommandContext) throws -> CommandOutput {
             guard let method = MultipleTesting(rawValue: correction) else { throw ConsoleError("--correction must be holm, bh or none") }
             var options = LiftReport.Options(metrics: metrics, cuped: cuped)
             options.correction = method
+            options.verify = verify
             return try LiftPresenter(result: try LiftReport.run(name, options: options, in: context.store())).output(html: html)
         }
     }

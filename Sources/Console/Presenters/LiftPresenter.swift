@@ -43,6 +43,12 @@ struct LiftPresenter {
         for (metric, units) in r.unassignedUnits where units > 0 {
             text += "note: \(units) units have \(metric) outcomes but no assignment in this phase; they are left out\n"
         }
+        if let v = r.verification {
+            text += v.agree
+                ? "verify: the kept sums agree with the rows (\(v.units) assigned units, \(v.totals) unit totals recomputed)\n"
+                : "verify: the kept sums DIFFER from the rows (" + v.mismatches.map { "\($0.table): \($0.rows) rows" }.joined(separator: ", ")
+                  + "); rows were changed outside Causeway: run db rebuild-sums\n"
+        }
         if let html {
             var page = HTMLPage(title: "Lift report: \(r.experiment.name)")
             page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
@@ -78,6 +84,9 @@ struct LiftPresenter {
             ("experiment", .string(r.experiment.name)), ("method", .string(r.method)), ("rows", .array(json)),
             ("srm", srmValue(r.sampleRatio)),
             ("unassigned_units", .object(r.unassignedUnits.map { ($0.metric, .int($0.units)) })),
-        ])
+        ] + (r.verification.map { v in
+            [("verify", ConsoleValue.object([("agree", .bool(v.agree)), ("units", .int(v.units)), ("totals", .int(v.totals)),
+                                             ("mismatches", .object(v.mismatches.map { ($0.table, .int($0.rows)) }))]))]
+        } ?? []))
     }
 }

@@ -73,3 +73,84 @@ extension DatabaseAdmin {
         return []
     }
 }
+
+extension DatabaseAdmin {
+    /// What `db rebuild-sums` did.
+    public struct RebuildResult: Sendable {
+        public let unitTotals: Int
+        public let armRows: Int
+    }
+
+    /// Recomputes every kept sum from outcomes and assignments (`causeway_rebuild_lift_sums()`), in
+    /// one transaction: after writes made outside Causeway, which the sums do not follow.
+    public static func rebuildSums(_ store: Store) throws -> RebuildResult {
+        try store.connection.transaction { c in
+            store.progress.begin("recomputing the lift sums", afterwards: "PostgreSQL is recomputing")
+            try c.execute("SELECT causeway_rebuild_lift_sums()")
+            let (totals, arms) = try c.query("""
+                SELECT (SELECT count(*) FROM unit_totals), (SELECT count(*) FROM arm_metric_sums) + (SELECT count(*) FROM arm_units)
+                """).decodeOne((Int, Int).self)
+            return RebuildResult(unitTotals: totals, armRows: arms)
+        }
+    }
+
+    /// The tables keyed by unit that Citus distributes, co-located with `units` (each with its
+    /// distribution column), and the catalog tables it copies to every node. Tables that do not
+    /// exist (yet) are skipped.
+    static let distributedTables: [(table: String, column: String)] = [
+        ("units", "unit"), ("assignments", "unit"), ("outcomes", "unit"), ("unit_totals", "unit"),
+        ("unit_features", "unit"), ("unit_clusters", "unit"), ("true_effects", "unit"), ("scores", "unit"),
+        ("allocations", "unit"), ("graph_edges", "source"), ("exposures", "unit"),
+    ]
+    static let referenceTables = [
+        "schema_migrations", "experiments", "experiment_phases", "arms", "arm_weights", "holdout", "metrics",
+        "metric_units", "arm_units", "arm_metric_sums", "arm_metric_products", "feature_sets", "models",
+        "model_components", "allocation_runs", "graphs",
+    ]
+
+    /// What `db distribute` did to each table: `distributed by unit`, `reference`, or `already …`.
+    public struct Distribution: Sendable {
+        public let tables: [(table: String, change: String)]
+    }
+
+    /// Makes the store a Citus cluster's: catalog tables become reference tables (copied to every
+    /// node), then the tables keyed by unit become distributed tables co-located by unit, so every
+    /// join on unit and every per-unit aggregation runs on the shards. Idempotent. Without the
+    /// `citus` extension, an error that says what to install.
+    public static func distribute(_ store: Store) throws -> Distribution {
+        let c = store.connection
+        let citus = try c.query("SELECT extversion FROM pg_extension WHERE extname = 'citus'").decode(String.self).first
+        guard citus != nil else {
+            throw PlatformError(.wrongState, """
+                db distribute needs the citus extension in this database: install Citus (12 or later) on the coordinator and \
+                every worker, add citus to shared_preload_libraries, run CREATE EXTENSION citus and citus_add_node for each \
+                worker, then run db distribute again
+                """)
+        }
+        let existing = Set(try c.query("""
+            SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+            """).decode(String.self))
+        let done = Dictionary(uniqueKeysWithValues: try c.query("""
+            SELECT logicalrelid::regclass::text, partmethod::text FROM pg_dist_partition
+            """).decode((String, String).self))
+        var changes: [(table: String, change: String)] = []
+        for table in referenceTables where existing.contains(table) {
+            if done[table] != nil { changes.append((table, "already distributed")); continue }
+            store.progress.begin("reference table \(table)")
+            try c.execute("SELECT create_reference_table(\(table)::regclass)")
+            changes.append((table, "reference"))
+        }
+        var anchor: String?
+        for (table, column) in distributedTables where existing.contains(table) {
+            defer { anchor = anchor ?? table }
+            if done[table] != nil { changes.append((table, "already distributed")); continue }
+            store.progress.begin("distributing \(table)")
+            try c.execute("""
+                SELECT create_distributed_table(\(table)::regclass, \(column), colocate_with => \(anchor ?? "default"))
+                """)
+            changes.append((table, "distributed by \(column)"))
+        }
+        return Distribution(tables: changes)
+    }
+}

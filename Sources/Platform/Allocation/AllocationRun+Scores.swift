@@ -9,48 +9,47 @@ extension AllocationRun {
 
     /// Long-format scores: `unit,arm,uplift[,cost][,response]`, one row per unit and arm.
     public static func scores(csv path: String) throws -> Scores {
-        let file = try CSVFile(path: path, required: ["unit", "arm", "uplift"])
+        let file = try CSVReader(path: path, required: ["unit", "arm", "uplift"])
         let u = file.column("unit")!, a = file.column("arm")!, v = file.column("uplift")! // never nil: required
         let c = file.column("cost"), r = file.column("response")
         var unitIndex: [String: Int] = [:], armIndex: [String: Int] = [:]
         var units: [String] = [], arms: [String] = []
-        var entries: [(Int, Int, Double, Double, Double)] = []
-        var seen = Set<String>()
-        for record in file.records {
-            let unit = record.fields[u], arm = record.fields[a]
-            guard !unit.isEmpty, !arm.isEmpty else { throw PlatformError("\(path):\(record.line): unit and arm must not be empty") }
-            guard seen.insert(unit + "\u{1F}" + arm).inserted else { throw PlatformError("\(path):\(record.line): unit \"\(unit)\", arm \"\(arm)\" is listed twice") }
-            let text = record.fields[v].trimmingCharacters(in: .whitespaces)
-            guard let uplift = DecimalNumber.parse(text), uplift.isFinite else {
-                throw PlatformError("\(path):\(record.line): field \"uplift\" is \"\(text)\", not a finite number")
-            }
+        var entries: [(unit: Int32, arm: Int32, line: Int32, uplift: Double, cost: Double, response: Double)] = []
+        while try file.next() {
+            guard !file.isEmpty(u), !file.isEmpty(a) else { throw PlatformError(.invalidFile, "\(path):\(file.line): unit and arm must not be empty") }
+            let unit = try file.unit(u), arm = try file.string(a)
+            let uplift = try file.number(v)
             // Values whose sums and products overflow a double would leave the certificate infinite.
             guard abs(uplift) <= maximumMagnitude else {
-                throw PlatformError(.invalidFile, "\(path):\(record.line): field \"uplift\" is \(text); allocations take values within ±1e15")
+                throw file.error(v, "is \(file.excerpt(v)); allocations take values within ±1e15")
             }
             var cost = Double.nan, response = Double.nan
-            if let c, !record.fields[c].isEmpty {
-                guard let value = DecimalNumber.parse(record.fields[c]), value.isFinite, value >= 0 else {
-                    throw PlatformError("\(path):\(record.line): field \"cost\" is \"\(record.fields[c])\"; costs must be numbers at least 0")
+            if let c, !file.isEmpty(c) {
+                guard let value = DecimalNumber.parse(file.bytes(c)), value >= 0 else {
+                    throw file.error(c, "is \"\(file.excerpt(c))\"; costs must be numbers at least 0")
                 }
                 guard value <= maximumMagnitude else {
-                    throw PlatformError(.invalidFile, "\(path):\(record.line): field \"cost\" is \(record.fields[c]); allocations take values within ±1e15")
+                    throw file.error(c, "is \(file.excerpt(c)); allocations take values within ±1e15")
                 }
                 cost = value
             }
-            if let r {
-                guard let value = DecimalNumber.parse(record.fields[r]), value.isFinite else {
-                    throw PlatformError("\(path):\(record.line): field \"response\" is \"\(record.fields[r])\", not a finite number")
-                }
-                response = value
-            }
+            if let r { response = try file.number(r) }
             let i = unitIndex[unit] ?? { units.append(unit); unitIndex[unit] = units.count - 1; return units.count - 1 }()
             let k = armIndex[arm] ?? { arms.append(arm); armIndex[arm] = arms.count - 1; return arms.count - 1 }()
-            entries.append((i, k, uplift, cost, response))
+            entries.append((Int32(i), Int32(k), Int32(truncatingIfNeeded: file.line), uplift, cost, response))
         }
         var uplift = [[Double]](repeating: [Double](repeating: .nan, count: units.count), count: arms.count)
         var cost = uplift, response = uplift
-        for (i, k, value, c, p) in entries { uplift[k][i] = value; cost[k][i] = c; response[k][i] = p }
+        // A unit and arm listed twice: found after reading (each pair's first row kept), without a set of pairs.
+        var first = [[Int32]](repeating: [Int32](repeating: -1, count: units.count), count: arms.count)
+        for (n, e) in entries.enumerated() {
+            let (i, k) = (Int(e.unit), Int(e.arm))
+            guard first[k][i] < 0 else {
+                throw PlatformError(.invalidFile, "\(path):\(e.line): unit \"\(units[i])\", arm \"\(arms[k])\" is listed twice")
+            }
+            first[k][i] = Int32(n)
+            uplift[k][i] = e.uplift; cost[k][i] = e.cost; response[k][i] = e.response
+        }
         for k in arms.indices {
             if let i = uplift[k].firstIndex(where: { $0.isNaN }) {
                 throw PlatformError("\(path): unit \"\(units[i])\" has no uplift for arm \"\(arms[k])\"")

@@ -18,6 +18,8 @@ public enum LiftReport {
         public var cuped: String?
         public var correction: MultipleTesting = .holm
         public var confidence = 0.95
+        /// Also recompute the kept sums from the rows and say whether they agree (`--verify`).
+        public var verify = false
 
         public init(metrics: [String], cuped: String? = nil) {
             self.metrics = metrics
@@ -69,6 +71,8 @@ public enum LiftReport {
         public let method: String
         /// Switchbacks: per metric, each region's windows with their arm and mean outcome.
         public var timelines: [Timeline] = []
+        /// With `verify`: the kept sums against the rows.
+        public var verification: Verification? = nil
     }
 
     /// A switchback metric over time: for each region, every period with the arm in force and the
@@ -84,7 +88,11 @@ public enum LiftReport {
 
     /// The report, every figure from one snapshot of the store.
     public static func run(_ name: String, options: Options, in store: Store) throws -> Result {
-        try store.connection.transaction(.repeatableRead, readOnly: true) { _ in try report(name, options: options, in: store) }
+        try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            var result = try report(name, options: options, in: store)
+            if options.verify { result.verification = try verify(result.experiment, on: c) }
+            return result
+        }
     }
 
     static func report(_ name: String, options: Options, in store: Store) throws -> Result {

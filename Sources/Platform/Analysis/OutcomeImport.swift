@@ -80,7 +80,7 @@ public enum Metrics {
     @discardableResult
     public static func importOutcomes(path: String, metric name: String, kind: Kind?, in store: Store) throws -> ImportResult {
         guard !name.isBlankName else { throw PlatformError("\(.metric) needs a name") }
-        let file = try CSVFile(path: path, required: ["unit", "value"])
+        let file = try CSVReader(path: path, required: ["unit", "value"])
         let unitColumn = file.column("unit")!, valueColumn = file.column("value")! // never nil: required
         let tsColumn = file.column("ts"), regionColumn = file.column("region")
         let existing = try find(name, on: store.connection)
@@ -91,32 +91,8 @@ public enum Metrics {
         guard effectiveKind != .ratio else {
             throw PlatformError("a ratio metric has no outcomes of its own; import its numerator and denominator")
         }
-        var rows: [(String, Double, Date?, String?)] = []
-        rows.reserveCapacity(file.records.count)
-        var units = Set<String>()
-        for record in file.records {
-            let unit = try file.unit(record, unitColumn)
-            let text = record.fields[valueColumn].trimmingCharacters(in: .whitespaces)
-            guard let value = DecimalNumber.parse(text), value.isFinite else {
-                throw PlatformError("\(path):\(record.line): field \"value\" is \"\(text)\", not a finite number")
-            }
-            if effectiveKind == .proportion, value != 0, value != 1 {
-                throw PlatformError("\(path):\(record.line): field \"value\" is \(text); a proportion metric takes 0 or 1")
-            }
-            var ts: Date?
-            if let tsColumn, !record.fields[tsColumn].isEmpty {
-                var t = record.fields[tsColumn]
-                if t.count == 16 { t += ":00" }
-                guard let parsed = Timestamps.parse(t) else {
-                    throw PlatformError("\(path):\(record.line): field \"ts\" is \"\(record.fields[tsColumn])\", not a time such as 2026-11-22T10:15:00Z")
-                }
-                ts = parsed
-            }
-            let region = regionColumn.map { record.fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-            rows.append((unit, value, ts, region))
-            units.insert(unit)
-        }
         var created = false
+        var rows = 0, units = 0
         try store.connection.transaction { c in
             if existing == nil {
                 // Another import may create the metric at the same moment: the first wins, the other
@@ -128,14 +104,35 @@ public enum Metrics {
                     throw PlatformError(.conflict, "metric \"\(name)\" was just created as a \(now.kind.rawValue) metric, not \(effectiveKind.rawValue)")
                 }
             }
-            try c.keepTransitionRowsInMemory()
-            try c.copyIn("COPY outcomes (unit, metric, value, ts, region) FROM STDIN") { writer in
-                store.progress.watch(writer, "sending rows", rows: rows.count)
-                for (unit, value, ts, region) in rows { try writer.writeRow(unit, name, value, ts, region) }
+            // Rows go to the server as they are read and checked: a bad line aborts the COPY, and
+            // the transaction with it, so nothing of the file is kept.
+            try Upkeep.prepareBatch(on: c)
+            try c.copyIn("COPY causeway_outcome_batch (unit, metric, value, ts, region) FROM STDIN") { writer in
+                store.progress.watch(writer, "reading and sending rows", reader: file)
+                while try file.next() {
+                    let unit = try file.unit(unitColumn)
+                    let value = try file.number(valueColumn)
+                    if effectiveKind == .proportion, value != 0, value != 1 {
+                        throw file.error(valueColumn, "is \(file.excerpt(valueColumn)); a proportion metric takes 0 or 1")
+                    }
+                    var ts: Date?
+                    if let tsColumn, !file.isEmpty(tsColumn) {
+                        var t = try file.string(tsColumn)
+                        if t.utf8.count == 16 { t += ":00" }
+                        guard let parsed = Timestamps.parse(t) else {
+                            throw file.error(tsColumn, "is \"\(file.excerpt(tsColumn))\", not a time such as 2026-11-22T10:15:00Z")
+                        }
+                        ts = parsed
+                    }
+                    let region = try regionColumn.flatMap { try file.optionalString($0) }
+                    try writer.writeRow(unit, name, value, ts, region)
+                }
             }
+            rows = file.rows
+            units = try Upkeep.addOutcomes(on: c)
             // Fresh statistics, or the planner may nest loops over tables it believes are empty.
-            try c.execute("ANALYZE outcomes")
+            if rows >= 10_000 { try c.execute("ANALYZE outcomes") }
         }
-        return ImportResult(metric: name, rows: rows.count, units: units.count, created: created)
+        return ImportResult(metric: name, rows: rows, units: units, created: created)
     }
 }

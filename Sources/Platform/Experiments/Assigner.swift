@@ -62,12 +62,8 @@ public enum Assigner {
             }
             // assigned_at is the clock under the lock, so the weights in force (arm_weights.valid_from,
             // also a clock under the lock) are the ones this arm was drawn with.
-            let inserted = try c.execute("""
-                INSERT INTO assignments (unit, experiment_id, phase, arm, held_out, assigned_at)
-                VALUES (\(unit), \(experiment.id), \(Int32(experiment.phase)), \(arm), \(arm == nil), clock_timestamp())
-                ON CONFLICT DO NOTHING
-                """)
-            if inserted == 0, let row = try stored().first {
+            let inserted = try Upkeep.assignOne(unit: unit, experiment: experiment.id, phase: experiment.phase, arm: arm, on: c)
+            if !inserted, let row = try stored().first {
                 // Another caller stored this unit a moment ago: its arm is the one that sticks.
                 return Single(outcome: row.1 ? .heldOut : .arm(row.0 ?? ""), isNew: false, cluster: cluster)
             }
@@ -199,13 +195,10 @@ public enum Assigner {
                 }
             }
             result.new = fresh.count
-            // Rows in key order make the primary-key btree append instead of splitting pages
-            // (1M rows: 3.7 s sorted, 5.1 s shuffled).
-            fresh.sort { $0.unit < $1.unit }
             let phase = Int32(experiment.phase)
-            try c.keepTransitionRowsInMemory()
+            try Upkeep.prepareBatch(on: c)
             let columns: SQLQuery = assignedAt == nil ? "unit, experiment_id, phase, arm, held_out" : "unit, experiment_id, phase, arm, held_out, assigned_at"
-            try c.copyIn("COPY assignments (\(columns)) FROM STDIN") { writer in
+            try c.copyIn("COPY causeway_assigned (\(columns)) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: fresh.count)
                 for (unit, index) in fresh {
                     let arm = index < 0 ? nil : experiment.arms[index].name
@@ -216,6 +209,7 @@ public enum Assigner {
                     }
                 }
             }
+            try Upkeep.addAssignments(on: c)
             if fresh.count >= 10_000 { try c.execute("ANALYZE assignments") }
             return result
         }
@@ -223,11 +217,10 @@ public enum Assigner {
 
     /// The unit ids of a CSV file with a `unit` column; an empty id is an error naming its line.
     static func readUnits(_ path: String) throws -> [(unit: String, line: Int)] {
-        let file = try CSVFile(path: path, required: ["unit"])
+        let file = try CSVReader(path: path, required: ["unit"])
         let column = file.column("unit")! // never nil: required above
-        return try file.records.map { record in
-            let unit = try file.unit(record, column)
-            return (unit, record.line)
-        }
+        var units: [(unit: String, line: Int)] = []
+        while try file.next() { units.append((try file.unit(column), file.line)) }
+        return units
     }
 }

@@ -96,6 +96,7 @@ public enum ExperimentCatalog {
             VALUES (\(id), \(Int32(phase)), \(arms.map(\.weight)), clock_timestamp())
             ON CONFLICT (experiment_id, phase, valid_from) DO UPDATE SET weights = excluded.weights
             """)
+        try Upkeep.weightsChanged(experiment: id, phase: phase, on: c)
         try c.execute("DELETE FROM arms WHERE experiment_id = \(id)")
         for (position, arm) in arms.enumerated() {
             try c.execute("""
@@ -245,6 +246,7 @@ public enum ExperimentCatalog {
             try c.execute("""
                 INSERT INTO arm_weights (experiment_id, phase, weights) VALUES (\(experiment.id), \(Int32(phase)), \(experiment.arms.map(\.weight)))
                 """)
+            try Upkeep.weightsChanged(experiment: experiment.id, phase: phase, on: c)
             return try Experiment.load(name, on: c)
         }
     }

@@ -74,10 +74,11 @@ public enum GraphSimulation {
                 fractions[Int(z)] += f; counts[Int(z)] += 1
             }
             try c.execute("INSERT INTO metrics (name, kind) VALUES (\(metric), 'mean')")
-            try c.keepTransitionRowsInMemory()
-            try c.copyIn("COPY outcomes (unit, metric, value) FROM STDIN") { writer in
+            try Upkeep.prepareBatch(on: c)
+            try c.copyIn("COPY causeway_outcome_batch (unit, metric, value) FROM STDIN") { writer in
                 for (unit, value) in rows { try writer.writeRow(unit, metric, value) }
             }
+            try Upkeep.addOutcomes(on: c)
             try c.execute("ANALYZE outcomes")
             return PlantedOutcomes(metric: metric, units: rows.count, direct: direct, spillover: spillover,
                                    meanFractionTreated: fractions[1] / max(1, counts[1]), meanFractionControl: fractions[0] / max(1, counts[0]))

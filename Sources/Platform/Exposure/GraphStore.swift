@@ -38,7 +38,7 @@ public enum GraphStore {
     @discardableResult
     public static func importCSV(path: String, name: String, directed: Bool, unitType: String = "user", in store: Store) throws -> ImportResult {
         guard !name.isBlankName else { throw PlatformError("a graph needs a name") }
-        let file = try CSVFile(path: path, required: ["source", "target"])
+        let file = try CSVReader(path: path, required: ["source", "target"])
         let s = file.column("source")!, t = file.column("target")! // never nil: required above
         return try store.connection.transaction { c in
             var index: [String: Int32] = [:]
@@ -48,15 +48,14 @@ public enum GraphStore {
                 units.append(unit)
             }
             var sources: [Int32] = [], targets: [Int32] = []
-            sources.reserveCapacity(file.records.count); targets.reserveCapacity(file.records.count)
             var newUnits: [(unit: String, line: Int)] = []
-            for record in file.records {
-                let a = try file.unit(record, s, field: "source"), b = try file.unit(record, t, field: "target")
+            while try file.next() {
+                let a = try file.unit(s, field: "source"), b = try file.unit(t, field: "target")
                 func node(_ unit: String) -> Int32 {
                     if let i = index[unit] { return i }
                     index[unit] = Int32(units.count)
                     units.append(unit)
-                    newUnits.append((unit, record.line))
+                    newUnits.append((unit, file.line))
                     return Int32(units.count - 1)
                 }
                 sources.append(node(a)); targets.append(node(b))
@@ -64,7 +63,7 @@ public enum GraphStore {
             let created = try createUnits(newUnits, unitType: unitType, path: path, store: store, on: c)
             let (g, dropped) = try exposure { () throws(ExposureError) in try Graph.build(nodes: units.count, sources: sources, targets: targets, directed: directed) }
             guard g.edges > 0 else {
-                throw PlatformError("\(path): the graph has no edges left (\(file.records.count) rows: \(dropped.selfLoops) self-loops, "
+                throw PlatformError("\(path): the graph has no edges left (\(file.rows) rows: \(dropped.selfLoops) self-loops, "
                     + "\(dropped.duplicates) duplicates)")
             }
             // Units with an edge in either direction (for an undirected graph, linked is the graph itself).

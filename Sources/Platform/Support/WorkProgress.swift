@@ -60,6 +60,14 @@ public final class WorkProgress: @unchecked Sendable {
         return { @Sendable [self] in advance() }
     }
 
+    /// Counts the bytes of its file `reader` has handed out, as the phase `phase`, at each batch
+    /// `writer` hands to the server: rows are read and sent as one stream.
+    func watch(_ writer: CopyInWriter, _ phase: String, reader: CSVReader) {
+        guard sink != nil else { return }
+        begin(phase, total: reader.fileSize, afterwards: "PostgreSQL is finishing")
+        writer.onFlush = { [self] _ in set(done: reader.position) }
+    }
+
     /// Counts `total` rows into `writer` as the phase `phase`; when every row is sent, the bar
     /// shows the server finishing the COPY (its triggers included).
     public func watch(_ writer: CopyInWriter, _ phase: String, rows total: Int?) {

@@ -38,13 +38,18 @@ public enum FeatureStore {
 
     /// Writes (or replaces) units' features through a staging table and COPY.
     static func write(_ name: String, units: [String], matrix: FeatureMatrix, on c: Connection, progress: WorkProgress = .silent) throws {
-        try c.execute("CREATE TEMP TABLE feature_stage (unit text, vals bytea) ON COMMIT DROP")
+        try c.execute("CREATE TEMP TABLE feature_stage (line bigint, unit text, vals bytea) ON COMMIT DROP")
         try c.copyIn("COPY feature_stage (unit, vals) FROM STDIN") { writer in
             progress.watch(writer, "sending features", rows: units.count)
             for (r, unit) in units.enumerated() {
                 try writer.writeRow(unit, PackedFloats(matrix.values[(r * matrix.columns)..<((r + 1) * matrix.columns)]))
             }
         }
+        try storeStaged(name, on: c, progress: progress)
+    }
+
+    /// Moves `feature_stage` into the set's rows (replacing a unit's earlier values).
+    private static func storeStaged(_ name: String, on c: Connection, progress: WorkProgress) throws {
         progress.begin("storing features")
         try c.execute("""
             INSERT INTO unit_features (unit, feature_set, vals) SELECT unit, \(name), vals FROM feature_stage
@@ -73,37 +78,42 @@ public enum FeatureStore {
     /// file, line and column; so is a unit listed twice. Nothing is written then.
     @discardableResult
     public static func importCSV(path: String, set name: String, in store: Store) throws -> ImportResult {
-        let file = try CSVFile(path: path, required: ["unit"])
+        let file = try CSVReader(path: path, required: ["unit"])
         let unitColumn = file.column("unit")! // never nil: required
         let featureColumns = file.header.indices.filter { $0 != unitColumn }
-        guard !featureColumns.isEmpty else { throw PlatformError("\(path):1: the header has no feature columns besides \"unit\"") }
+        guard !featureColumns.isEmpty else { throw PlatformError(.invalidFile, "\(path):1: the header has no feature columns besides \"unit\"") }
         let names = featureColumns.map { file.header[$0] }
-        var values = [Float]()
-        values.reserveCapacity(file.records.count * names.count)
-        var units: [String] = [], seen = Set<String>()
-        for record in file.records {
-            let unit = try file.unit(record, unitColumn)
-            guard seen.insert(unit).inserted else { throw PlatformError("\(path):\(record.line): unit \"\(unit)\" is listed twice") }
-            for (k, column) in featureColumns.enumerated() {
-                let text = record.fields[column].trimmingCharacters(in: .whitespaces)
-                guard !text.isEmpty else { throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is missing") }
-                // nan and inf are numbers to Swift, and get the finiteness message below; hex is refused.
-                guard let value = DecimalNumber.parse(text) ?? Double(text).flatMap({ $0.isFinite ? nil : $0 }) else {
-                    throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is \"\(text)\", not a number")
-                }
-                guard value.isFinite, Float(value).isFinite else {
-                    throw PlatformError("\(path):\(record.line): feature \"\(names[k])\" is \(text); features must be finite")
-                }
-                values.append(Float(value))
-            }
-            units.append(unit)
-        }
-        let matrix = FeatureMatrix(values: values, rows: units.count, columns: names.count)
         try store.connection.transaction { c in
             try ensure(name, columns: names, on: c)
-            try write(name, units: units, matrix: matrix, on: c, progress: store.progress)
+            try c.execute("CREATE TEMP TABLE feature_stage (line bigint, unit text, vals bytea) ON COMMIT DROP")
+            var row = [Float](repeating: 0, count: names.count)
+            try c.copyIn("COPY feature_stage (line, unit, vals) FROM STDIN") { writer in
+                store.progress.watch(writer, "reading and sending features", reader: file)
+                while try file.next() {
+                    let unit = try file.unit(unitColumn)
+                    for (k, column) in featureColumns.enumerated() { row[k] = try feature(file, column, name: names[k]) }
+                    try writer.writeRow(Int64(file.line), unit, PackedFloats(row))
+                }
+            }
+            if let (unit, line) = try Staging.firstRepeat(in: "feature_stage", on: c) {
+                throw PlatformError(.invalidFile, "\(path):\(line): unit \"\(unit)\" is listed twice")
+            }
+            try storeStaged(name, on: c, progress: store.progress)
         }
-        return ImportResult(set: name, units: units.count, columns: names)
+        return ImportResult(set: name, units: file.rows, columns: names)
+    }
+
+    /// A feature value: a finite number that fits a Float.
+    private static func feature(_ file: CSVReader, _ column: Int, name: String) throws -> Float {
+        let bytes = file.bytes(column)
+        if let value = DecimalNumber.parse(bytes), let float = Optional(Float(value)), float.isFinite { return float }
+        let text = file.excerpt(column)
+        if DecimalNumber.isBlank(bytes) { throw PlatformError(.invalidFile, "\(file.path):\(file.line): feature \"\(name)\" is missing") }
+        // nan, inf and numbers beyond a Float's range are numbers that are not finite.
+        if DecimalNumber.parse(bytes) != nil || Double(text).map({ !$0.isFinite }) == true {
+            throw PlatformError(.invalidFile, "\(file.path):\(file.line): feature \"\(name)\" is \(text); features must be finite")
+        }
+        throw PlatformError(.invalidFile, "\(file.path):\(file.line): feature \"\(name)\" is \"\(text)\", not a number")
     }
 }
 

@@ -120,25 +120,18 @@ public enum QiniReport {
 
     /// Scores made elsewhere: a CSV with `outcome`, `treatment` (0/1) and one or more score columns.
     public static func scoresFile(_ path: String, options: Options) throws -> Result {
-        let file = try CSVFile(path: path, required: ["outcome", "treatment"])
+        let file = try CSVReader(path: path, required: ["outcome", "treatment"])
         let outcomeColumn = file.column("outcome")!, treatmentColumn = file.column("treatment")! // never nil: required
         let scoreColumns = file.header.indices.filter { $0 != outcomeColumn && $0 != treatmentColumn }
-        guard !scoreColumns.isEmpty else { throw PlatformError("\(path):1: no score columns besides outcome and treatment") }
+        guard !scoreColumns.isEmpty else { throw PlatformError(.invalidFile, "\(path):1: no score columns besides outcome and treatment") }
         var outcome: [Double] = [], treated: [Bool] = []
         var scores = [[Double]](repeating: [], count: scoreColumns.count)
-        for record in file.records {
-            func number(_ column: Int) throws -> Double {
-                let text = record.fields[column].trimmingCharacters(in: .whitespaces)
-                guard let v = DecimalNumber.parse(text), v.isFinite else {
-                    throw PlatformError("\(path):\(record.line): field \"\(file.header[column])\" is \"\(text)\", not a finite number")
-                }
-                return v
-            }
-            outcome.append(try number(outcomeColumn))
-            let t = try number(treatmentColumn)
-            guard t == 0 || t == 1 else { throw PlatformError("\(path):\(record.line): field \"treatment\" is \(record.fields[treatmentColumn]); it must be 0 or 1") }
+        while try file.next() {
+            outcome.append(try file.number(outcomeColumn))
+            let t = try file.number(treatmentColumn)
+            guard t == 0 || t == 1 else { throw file.error(treatmentColumn, "is \(file.excerpt(treatmentColumn)); it must be 0 or 1") }
             treated.append(t == 1)
-            for (k, column) in scoreColumns.enumerated() { scores[k].append(try number(column)) }
+            for (k, column) in scoreColumns.enumerated() { scores[k].append(try file.number(column)) }
         }
         return try reported(path) { () throws(QiniError) -> Result in
             var evaluations: [Evaluation] = []

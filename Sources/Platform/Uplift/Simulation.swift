@@ -40,20 +40,23 @@ public enum Simulation {
             _ = try ExperimentCatalog.start(name, in: Store(connection: c))
             try FeatureStore.ensure(name, columns: (1...5).map { "x\($0)" }, on: c)
             try FeatureStore.write(name, units: unitNames, matrix: sample.features, on: c, progress: store.progress)
-            try c.keepTransitionRowsInMemory()
-            try c.copyIn("COPY assignments (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
+            try Upkeep.prepareBatch(on: c)
+            try c.copyIn("COPY causeway_assigned (unit, experiment_id, phase, arm, held_out) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending assignments", rows: unitNames.count)
                 for (i, unit) in unitNames.enumerated() { try writer.writeRow(unit, experiment.id, Int32(1), sample.arms[sample.arm[i]], false) }
             }
+            try Upkeep.addAssignments(on: c)
             if let metric = try Metrics.find(outcome, on: c) {
                 guard metric.kind != .ratio else { throw PlatformError("metric \"\(outcome)\" is a ratio metric") }
             } else {
                 try c.execute("INSERT INTO metrics (name, kind) VALUES (\(outcome), 'mean')")
             }
-            try c.copyIn("COPY outcomes (unit, metric, value) FROM STDIN") { writer in
+            try Upkeep.prepareBatch(on: c)
+            try c.copyIn("COPY causeway_outcome_batch (unit, metric, value) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending outcomes", rows: n)
                 for (i, unit) in unitNames.enumerated() { try writer.writeRow(unit, outcome, sample.outcome[i]) }
             }
+            try Upkeep.addOutcomes(on: c)
             try c.copyIn("COPY true_effects (unit, experiment_id, arm, tau) FROM STDIN") { writer in
                 store.progress.watch(writer, "sending true effects", rows: n * sample.tau.count)
                 for (i, unit) in unitNames.enumerated() {

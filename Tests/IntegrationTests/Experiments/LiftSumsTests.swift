@@ -6,9 +6,11 @@ import Postgres
 import Randomization
 import Uplift
 
-/// The per-arm sums `report lift` reads are kept by triggers (schema 0006). Every way rows reach
-/// outcomes, assignments and arm_weights must leave them equal to a recomputation from scratch, and
-/// the report built on them must equal statistics computed here from the raw rows.
+/// The per-arm sums `report lift` reads are kept by the writers (schema 0007). Every way Causeway
+/// writes outcomes, assignments and arm_weights must leave them equal to a recomputation from
+/// scratch, and the report built on them must equal statistics computed here from the raw rows.
+/// Writes from outside (psql) are not followed: `report lift --verify` sees them, `db rebuild-sums`
+/// repairs.
 final class LiftSumsTests: ExperimentTestCase {
     let arms = [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]
 
@@ -78,27 +80,34 @@ final class LiftSumsTests: ExperimentTestCase {
         _ = try ExperimentCatalog.set("e", arms: [Arm(name: "control", weight: 30), Arm(name: "treatment", weight: 70)], coverage: nil,
                                       in: store)
         try Assigner.assignBulk("e", unitsFile: try unitsFile(210..<260), in: store)
-        try c.execute("INSERT INTO assignments (unit, experiment_id, phase, arm, held_out) VALUES ('u400', 1, 1, NULL, true)")
-        try c.execute("INSERT INTO outcomes (unit, metric, value) VALUES ('u400', 'revenue', 7), ('u401', 'revenue', 8)")
-        // Several metrics in one statement: products of two changed totals.
-        try c.execute("""
-            INSERT INTO outcomes (unit, metric, value)
-            VALUES ('u10', 'revenue', 3), ('u10', 'pre', 4), ('u11', 'pre', 1.5), ('u11', 'converted', 1), ('u12', 'converted', 0)
-            """)
-        try assertSumsMatchARebuild("after a weight change")
+        // The universal holdout: a held-out unit counts as assigned (SRM), not in the statistics.
+        _ = try HoldoutSettings.set(percent: 20, seed: "h", in: store)
+        for k in 300..<330 { _ = try Assigner.assign("e", unit: "u\(k)", in: store) }
+        XCTAssertGreaterThan(try count("SELECT count(*) FROM assignments WHERE held_out"), 0)
+        try Metrics.importOutcomes(path: try outcomes(290..<340) { Double($0 % 3) }, metric: "revenue", kind: nil, in: store)
+        try assertSumsMatchARebuild("after a weight change and held-out units")
         let counts = try ExperimentCatalog.counts(try ExperimentCatalog.get("e", in: store), in: store)
         let rawCounts = try c.query("SELECT arm, count(*) FROM assignments WHERE NOT held_out GROUP BY arm").decode((String, Int).self)
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: counts.arms.map { ($0.name, $0.count) }), Dictionary(uniqueKeysWithValues: rawCounts))
-        XCTAssertEqual(counts.heldOut, 1)
+        XCTAssertEqual(counts.heldOut, try count("SELECT count(*) FROM assignments WHERE held_out"))
         XCTAssertEqual(counts.sampleRatio?.degreesOfFreedom, 2, "one SRM segment per weight setting, one degree of freedom each")
 
-        // Whatever psql might do: update, delete, move a unit to another arm.
+        // Whatever psql might do is not followed: --verify sees it, rebuild-sums repairs it.
+        var verify = LiftReport.Options(metrics: ["revenue"])
+        verify.verify = true
+        XCTAssertEqual(try LiftReport.run("e", options: verify, in: store).verification?.agree, true)
         try c.execute("UPDATE outcomes SET value = value + 2 WHERE unit IN ('u3', 'u120', 'u121') AND metric = 'revenue'")
         try c.execute("DELETE FROM outcomes WHERE metric = 'converted' AND unit IN ('u0', 'u3', 'u6')")
-        try c.execute("DELETE FROM outcomes WHERE unit = 'u9'")
         try c.execute("UPDATE assignments SET arm = CASE arm WHEN 'control' THEN 'treatment' ELSE 'control' END WHERE unit IN ('u1', 'u2', 'u5')")
         try c.execute("DELETE FROM assignments WHERE unit IN ('u7', 'u8')")
-        try assertSumsMatchARebuild("after updates and deletes")
+        let seen = try XCTUnwrap(try LiftReport.run("e", options: verify, in: store).verification)
+        XCTAssertFalse(seen.agree)
+        XCTAssertEqual(Set(seen.mismatches.map(\.table)), ["arm_units", "arm_metric_sums", "arm_metric_products"])
+        XCTAssertFalse(try DatabaseAdmin.keptSumsMismatches(store).isEmpty)
+        let rebuilt = try DatabaseAdmin.rebuildSums(store)
+        XCTAssertEqual(rebuilt.unitTotals, try count("SELECT count(*) FROM (SELECT DISTINCT unit, metric FROM outcomes) t"))
+        try assertSumsMatchARebuild("after rebuild-sums")
+        XCTAssertEqual(try LiftReport.run("e", options: verify, in: store).verification?.agree, true)
         try assertReportMatchesRawRows("e", metrics: ["revenue", "pre", "converted"])
 
         // A new phase: its sums start empty; units assigned again count there.
@@ -114,20 +123,10 @@ final class LiftSumsTests: ExperimentTestCase {
 
         // A rolled-back import leaves nothing behind.
         let before = try c.query("SELECT coalesce(sum(total), 0)::float8 FROM arm_metric_sums").decodeOne(Double.self)
-        XCTAssertThrowsError(try c.transaction { t in
-            try t.execute("INSERT INTO outcomes (unit, metric, value) VALUES ('u1', 'revenue', 1000)")
-            throw PlatformError("abandoned")
-        })
+        let bad = try csv("unit,value\nu1,1000\nu2,oops\n")
+        XCTAssertThrowsError(try Metrics.importOutcomes(path: bad, metric: "revenue", kind: nil, in: store))
         XCTAssertEqual(try c.query("SELECT coalesce(sum(total), 0)::float8 FROM arm_metric_sums").decodeOne(Double.self), before)
-
-        try c.execute("TRUNCATE outcomes")
-        XCTAssertEqual(try count("SELECT count(*) FROM unit_totals") + (try count("SELECT count(*) FROM arm_metric_sums")), 0)
-        try assertSumsMatchARebuild("after truncating outcomes")
-        try c.execute("TRUNCATE assignments")
-        try assertSumsMatchARebuild("after truncating assignments")
-        XCTAssertThrowsError(try c.execute("UPDATE metrics SET kind = 'mean' WHERE name = 'converted'")) { error in
-            XCTAssertTrue("\(error)".contains("kind cannot change"), "\(error)")
-        }
+        try assertSumsMatchARebuild("after a failed import")
     }
 
     /// An import and an assignment of the same units in two concurrent transactions: whichever
@@ -140,21 +139,28 @@ final class LiftSumsTests: ExperimentTestCase {
         for importFirst in [true, false] {
             let prefix = importFirst ? "a" : "b"
             let importer = try Connection(.url(url)), assigner = try Connection(.url(url))
-            let importRows: SQLQuery = """
-                INSERT INTO outcomes (unit, metric, value) SELECT \(prefix) || g, 'revenue', g FROM generate_series(1, 500) g
+            // What the writers send (Upkeep): the batch, then the function that writes it and keeps the sums.
+            let importRows: [SQLQuery] = [
+                "SELECT causeway_prepare_batch()",
+                "INSERT INTO causeway_outcome_batch (unit, metric, value) SELECT \(prefix) || g, 'revenue', g FROM generate_series(1, 500) g",
+                "SELECT causeway_add_outcomes()",
+            ]
+            let assignRows: [SQLQuery] = [
+                "SELECT causeway_prepare_batch()",
                 """
-            let assignRows: SQLQuery = """
-                INSERT INTO assignments (unit, experiment_id, phase, arm)
+                INSERT INTO causeway_assigned (unit, experiment_id, phase, arm)
                 SELECT \(prefix) || g, \(id), 1, CASE WHEN g % 2 = 0 THEN 'control' ELSE 'treatment' END FROM generate_series(1, 500) g
-                """
+                """,
+                "SELECT causeway_add_assignments()",
+            ]
             let (first, second) = importFirst ? ((importer, importRows), (assigner, assignRows)) : ((assigner, assignRows), (importer, importRows))
             try first.0.execute("BEGIN")
-            try first.0.execute(first.1)
+            for statement in first.1 { try first.0.execute(statement) }
             let done = expectation(description: "second writer")
             let secondConnection = UncheckedBox(second.0), secondQuery = second.1
             DispatchQueue.global().async {
                 // Waits on the first transaction's lock, then sees its rows.
-                _ = try? secondConnection.value.execute(secondQuery)
+                for statement in ["BEGIN"] + secondQuery + ["COMMIT"] { _ = try? secondConnection.value.execute(statement) }
                 done.fulfill()
             }
             Thread.sleep(forTimeInterval: 0.3)

@@ -15,17 +15,19 @@ final class WorkProgressTests: ExperimentTestCase {
         var phases: [String] { all.reduce(into: []) { if $0.last != $1.phase { $0.append($1.phase) } } }
     }
 
-    /// An import counts its rows as the COPY sends them (every 256 KiB and at the end) up to the file's rows.
-    func testAnImportCountsItsRowsUpToTheTotal() throws {
+    /// An import counts the bytes of its file read and sent (every 256 KiB of COPY and at the end) up to the file's size.
+    func testAnImportCountsItsBytesUpToTheFileSize() throws {
         let heard = Heard()
         store.progress = WorkProgress { heard.append($0) }
         let rows = 40_000
-        let path = try csv("unit,value\n" + (0..<rows).map { "u\($0),\($0 % 7)" }.joined(separator: "\n") + "\n")
+        let text = "unit,value\n" + (0..<rows).map { "u\($0),\($0 % 7)" }.joined(separator: "\n") + "\n"
+        let path = try csv(text)
         try Metrics.importOutcomes(path: path, metric: "revenue", kind: nil, in: store)
-        let sending = heard.all.filter { $0.phase == "sending rows" }
+        let phase = "reading and sending rows", size = text.utf8.count
+        let sending = heard.all.filter { $0.phase == phase }
         let waiting = "PostgreSQL is finishing"
-        XCTAssertEqual(sending.first, WorkProgress.Snapshot(phase: "sending rows", done: 0, total: rows, afterwards: waiting))
-        XCTAssertEqual(sending.last, WorkProgress.Snapshot(phase: "sending rows", done: rows, total: rows, afterwards: waiting))
+        XCTAssertEqual(sending.first, WorkProgress.Snapshot(phase: phase, done: 0, total: size, afterwards: waiting))
+        XCTAssertEqual(sending.last, WorkProgress.Snapshot(phase: phase, done: size, total: size, afterwards: waiting))
         XCTAssertGreaterThan(sending.count, 2, "40,000 rows are more than one 256 KiB batch: the count moves before the end")
         XCTAssertEqual(sending.map(\.done), sending.map(\.done).sorted(), "the count only grows")
     }

@@ -1,0 +1,35 @@
+import Postgres
+
+/// How the writers keep the lift sums (schema 0007): each use case that writes outcomes,
+/// assignments or arm weights calls these in its own transaction, on its batch. No trigger does it
+/// for them, so that Citus can distribute the tables; writes made outside Causeway are not tracked
+/// (`db rebuild-sums` recomputes, `report lift --verify` compares).
+enum Upkeep {
+    /// Makes and empties the session's batch tables: `causeway_outcome_batch (unit, metric, value,
+    /// ts, region)` and `causeway_assigned (unit, experiment_id, phase, arm, held_out, assigned_at)`.
+    static func prepareBatch(on c: Connection) throws {
+        try c.execute("SELECT causeway_prepare_batch()")
+    }
+
+    /// Inserts `causeway_outcome_batch` into outcomes and adds it to the sums; returns its units.
+    @discardableResult
+    static func addOutcomes(on c: Connection) throws -> Int {
+        try c.query("SELECT causeway_add_outcomes()").decodeOne(Int.self)
+    }
+
+    /// Inserts `causeway_assigned` into assignments and adds it to the sums.
+    static func addAssignments(on c: Connection) throws {
+        try c.execute("SELECT causeway_add_assignments()")
+    }
+
+    /// Stores one unit's assignment (nil arm: held out) unless the unit has one for the phase, and
+    /// adds it to the sums; true when this call stored it.
+    static func assignOne(unit: String, experiment: Int64, phase: Int, arm: String?, on c: Connection) throws -> Bool {
+        try c.query("SELECT causeway_assign_one(\(unit), \(experiment), \(Int32(phase)), \(arm))").decodeOne(Bool.self)
+    }
+
+    /// After a write to arm_weights: the phase's units counted again per weight segment.
+    static func weightsChanged(experiment: Int64, phase: Int, on c: Connection) throws {
+        try c.execute("SELECT causeway_weights_changed(\(experiment), \(Int32(phase)))")
+    }
+}

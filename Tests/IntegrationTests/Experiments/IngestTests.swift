@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+@testable import Platform
+import Postgres
+import Randomization
+
+/// Imports stream their rows into COPY as they are read (issue 17): a bad line anywhere, the last of
+/// a large file included, aborts the COPY and leaves every table as it was; the tables Citus would
+/// distribute carry no triggers.
+final class IngestTests: ExperimentTestCase {
+    /// Row counts and a checksum of every table in the schema.
+    func snapshot() throws -> [String: String] {
+        let tables = try store.connection.query("""
+            SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1
+            """).decode(String.self)
+        var state: [String: String] = [:]
+        for table in tables {
+            state[table] = try store.connection.query("""
+                SELECT count(*)::text || ':' || coalesce(sum(hashtext(t::text)::numeric), 0)::text FROM \(identifier: table) t
+                """).decodeOne(String.self)
+        }
+        return state
+    }
+
+    func testAnErrorOnTheLastLineOfALargeFileLeavesEveryTableAsItWas() throws {
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<5_000), in: store)
+        try Metrics.importOutcomes(path: try csv("unit,value\nu1,2\nu2,3\n"), metric: "revenue", kind: nil, in: store)
+        let before = try snapshot()
+        let rows = 300_000
+        var text = "unit,value\n"
+        text.reserveCapacity(rows * 16)
+        for k in 0..<rows { text += "u\(k % 7_000),\(k % 97).5\n" }
+        let cases: [(String, String, Metrics.Kind?, String)] = [
+            ("u9,NaN\n", "revenue", nil, "field \"value\" is \"NaN\", not a finite number"),
+            ("u9,1e309\n", "fresh", nil, "field \"value\" is \"1e309\", not a finite number"),
+            ("u9\n", "fresh", nil, "expected 2 fields, found 1"),
+            ("\"u9,1\n", "fresh", nil, "unterminated quoted field"),
+            (",1\n", "revenue", nil, "field \"unit\" is empty"),
+        ]
+        for (last, metric, kind, message) in cases {
+            let path = try csv(text + last)
+            XCTAssertThrowsError(try Metrics.importOutcomes(path: path, metric: metric, kind: kind, in: store)) { error in
+                XCTAssertEqual("\(error)", "\(path):\(rows + 2): \(message)")
+            }
+            XCTAssertEqual(try snapshot(), before, "after a bad last line \(last.debugDescription)")
+        }
+        // The same file without the bad line goes in whole.
+        let imported = try Metrics.importOutcomes(path: try csv(text), metric: "fresh", kind: nil, in: store)
+        XCTAssertEqual(imported.rows, rows)
+        XCTAssertEqual(imported.units, 7_000)
+        try assertSumsMatchARebuild("after a large import")
+    }
+
+    func testOtherImportsStopAtTheirBadLineToo() throws {
+        let before = try snapshot()
+        let units = try csv("unit,plan\n" + (0..<50_000).map { "u\($0),basic" }.joined(separator: "\n") + "\nu17,gold\n")
+        XCTAssertThrowsError(try UnitImport.run(path: units, in: store)) { XCTAssertEqual("\($0)", "\(units):50002: unit \"u17\" is listed twice") }
+        let clusters = try csv("unit,cluster\n" + (0..<50_000).map { "u\($0),c\($0 % 10)" }.joined(separator: "\n") + "\nu3,c4\n")
+        XCTAssertThrowsError(try ClusterImport.run(path: clusters, mapping: "m", in: store)) {
+            XCTAssertEqual("\($0)", "\(clusters):50002: unit \"u3\" is in cluster \"c3\" on line 5 and \"c4\" here")
+        }
+        let features = try csv("unit,a,b\n" + (0..<50_000).map { "u\($0),1,2" }.joined(separator: "\n") + "\nu50000,1,inf\n")
+        XCTAssertThrowsError(try FeatureStore.importCSV(path: features, set: "f", in: store)) {
+            XCTAssertEqual("\($0)", "\(features):50002: feature \"b\" is inf; features must be finite")
+        }
+        XCTAssertEqual(try snapshot(), before)
+    }
+
+    func testTheTablesKeyedByUnitCarryNoTriggers() throws {
+        let triggers = try store.connection.query("""
+            SELECT tgrelid::regclass::text || '.' || tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1
+            """).decode(String.self)
+        XCTAssertEqual(triggers, [], "Citus refuses triggers on distributed tables")
+    }
+
+    func testDistributeWithoutCitusSaysWhatToInstall() throws {
+        XCTAssertThrowsError(try DatabaseAdmin.distribute(store)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("db distribute needs the citus extension in this database: install Citus"), "\(error)")
+            XCTAssertEqual((error as? PlatformError)?.code, .wrongState)
+        }
+    }
+}
