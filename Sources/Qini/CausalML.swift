@@ -51,10 +51,30 @@ public enum CausalML {
         return Summation.pairwise(gain) / Double(gain.count)
     }
 
+    /// `qini_score` and `auuc_score` (normalised) from one ranking: for large samples, the sort is
+    /// the cost.
+    public static func scores(_ s: UpliftSample) -> (qini: Double, auuc: Double) {
+        let order = Ranking.descending(s.score, ties: .inputOrder)
+        var curve = walk(s, order: order) { nT, nC, yT, yC in yT - yC * nT / nC }
+        interpolate(&curve)
+        if let last = curve.last { let scale = abs(last); for i in curve.indices { curve[i] /= scale } }
+        let count = curve.count, a = curve[0], b = curve[count - 1]
+        let step = count > 1 ? (b - a) / Double(count - 1) : 0
+        var line = (0..<count).map { Double($0) * step + a }
+        line[count - 1] = b
+        let qini = (Summation.pairwise(curve) - Summation.pairwise(line)) / Double(count)
+        line = []
+        var gain = walk(s, order: order) { nT, nC, yT, yC in yT / nT - yC / nC }
+        interpolate(&gain)
+        for i in gain.indices { gain[i] *= Double(i) }
+        if let last = gain.last { let scale = abs(last); for i in gain.indices { gain[i] /= scale } }
+        return (qini, Summation.pairwise(gain) / Double(gain.count))
+    }
+
     /// Index 0 is 0; index i applies `value` to the first i rows' counts. A division by an empty
     /// group's count gives NaN (0/0) exactly where pandas gets it.
-    static func walk(_ s: UpliftSample, _ value: (Double, Double, Double, Double) -> Double) -> [Double] {
-        let order = Ranking.descending(s.score, ties: .inputOrder)
+    static func walk(_ s: UpliftSample, order: [Int32]? = nil, _ value: (Double, Double, Double, Double) -> Double) -> [Double] {
+        let order = order ?? Ranking.descending(s.score, ties: .inputOrder)
         var out = [Double](repeating: 0, count: order.count + 1)
         var nT = 0.0, yT = 0.0, yC = 0.0
         for (position, r) in order.enumerated() {

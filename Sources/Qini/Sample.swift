@@ -39,6 +39,15 @@ public struct Curve: Sendable, Equatable {
         self.y = y
     }
 
+    /// At most `points` of the curve's points, evenly spaced along it, the first and last kept:
+    /// enough to draw it, without holding one point per row of a large sample.
+    public func thinned(to points: Int) -> Curve {
+        guard x.count > points, points >= 2 else { return self }
+        let step = Double(x.count - 1) / Double(points - 1)
+        let kept = (0..<points).map { Int((Double($0) * step).rounded()) }
+        return Curve(x: kept.map { x[$0] }, y: kept.map { y[$0] })
+    }
+
     /// The area under the curve by trapezoids, as `sklearn.metrics.auc` (pairwise summation, like
     /// numpy's reduction; x must not change direction).
     public var area: Double {

@@ -105,6 +105,12 @@ final class ReferenceTests: XCTestCase {
         XCTAssertEqual(CausalML.auucScore(b), 0.0757575758, accuracy: 1e-10)
         XCTAssertEqual(CausalML.auucScore(a, normalize: false), 2.2151515152, accuracy: 1e-10)
         XCTAssertEqual(CausalML.auucScore(b, normalize: false), 0.3030303030, accuracy: 1e-10)
+        // Both scores from one ranking: CausalML's published figures above, the same values.
+        let both = CausalML.scores(a), other = CausalML.scores(b)
+        XCTAssertEqual(both.qini, 0.0621212121, accuracy: 1e-10)
+        XCTAssertEqual(both.auuc, 0.5537878788, accuracy: 1e-10)
+        XCTAssertEqual(other.qini, CausalML.qiniScore(b))
+        XCTAssertEqual(other.auuc, CausalML.auucScore(b))
     }
 
     func testScikitUpliftsOwnTests() throws {

@@ -22,6 +22,11 @@ enum Upkeep {
         try c.execute("SELECT causeway_add_assignments()")
     }
 
+    /// Adds `causeway_assigned`, already written to assignments by the caller, to the sums.
+    static func countAssigned(on c: Connection) throws {
+        try c.execute("SELECT causeway_count_assigned(1)")
+    }
+
     /// Stores one unit's assignment (nil arm: held out) unless the unit has one for the phase, and
     /// adds it to the sums; true when this call stored it.
     static func assignOne(unit: String, experiment: Int64, phase: Int, arm: String?, on c: Connection) throws -> Bool {

@@ -49,9 +49,12 @@ public enum QiniReport {
         public let costCurve: (cost: [Double], value: [Double], units: [Int])?
     }
 
+    /// The most points a stored curve keeps (`Curve.thinned`).
+    static let curvePoints = 4_001
+
     public static func evaluate(_ name: String, _ s: UpliftSample, options: Options) throws(QiniError) -> Evaluation {
         let binary = s.isBinary
-        var q: Double? = nil, u: Double? = nil, curves = ScikitUplift.curves(s)
+        var q: Double? = nil, u: Double? = nil, curves: (qini: Curve, uplift: Curve)
         var pq: Curve? = nil, pu: Curve? = nil
         var qi: Bootstrap.Interval? = nil, ui: Bootstrap.Interval? = nil
         var at: [(Double, Double)] = []
@@ -72,10 +75,16 @@ public enum QiniReport {
                 at.append((k, try ScikitUplift.upliftAtK(s, k: .fraction(k), strategy: .overall, order: order)))
             }
             if s.outcome.count > options.bins { deciles = try ScikitUplift.upliftByPercentile(s, bins: options.bins, order: order) }
+        } else {
+            curves = ScikitUplift.curves(s)
         }
+        // The curves are drawn, not read point by point: a few thousand points draw them (10,000,000
+        // rows would otherwise hold 4 × 80 MB of points).
+        curves = (curves.qini.thinned(to: Self.curvePoints), curves.uplift.thinned(to: Self.curvePoints))
+        let causalml = CausalML.scores(s)
         return Evaluation(name: name, units: s.outcome.count, treated: s.treated.lazy.filter { $0 }.count, binary: binary,
                           qiniAUCScore: q, upliftAUCScore: u, qiniInterval: qi, upliftInterval: ui, upliftAt: at,
-                          causalmlQiniScore: CausalML.qiniScore(s), causalmlAUUCScore: CausalML.auucScore(s), deciles: deciles,
+                          causalmlQiniScore: causalml.qini, causalmlAUUCScore: causalml.auuc, deciles: deciles,
                           qini: curves.qini, uplift: curves.uplift, perfectQini: pq, perfectUplift: pu)
     }
 
