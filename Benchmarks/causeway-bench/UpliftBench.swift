@@ -69,6 +69,7 @@ enum UpliftBench {
                 FROM generate_series(1, 50000) g, experiments e WHERE e.name = \(name)
                 """)
             try connection.execute("INSERT INTO metrics (name, kind) VALUES ('bench_bought', 'proportion') ON CONFLICT DO NOTHING")
+            try connection.execute("SELECT causeway_metric_partitions('bench_bought')")
             try connection.execute("""
                 INSERT INTO outcomes (unit, metric, value)
                 SELECT unit, 'bench_bought', (random() < 0.2 + 0.2 * get_byte(vals, 0) / 255.0 * (CASE WHEN a.arm = 'treatment' THEN 1 ELSE 0 END))::int

@@ -130,8 +130,6 @@ public enum Metrics {
             }
             rows = file.rows
             units = try Upkeep.addOutcomes(on: c)
-            // Fresh statistics, or the planner may nest loops over tables it believes are empty.
-            if rows >= 10_000 { try c.execute("ANALYZE outcomes") }
         }
         return ImportResult(metric: name, rows: rows, units: units, created: created)
     }

@@ -3,6 +3,7 @@ import XCTest
 @testable import Platform
 import Postgres
 import Randomization
+import _TestSupport
 
 /// Imports stream their rows into COPY as they are read (issue 17): a bad line anywhere, the last of
 /// a large file included, aborts the COPY and leaves every table as it was; the tables Citus would
@@ -81,5 +82,47 @@ final class IngestTests: ExperimentTestCase {
             XCTAssertTrue("\(error)".hasPrefix("db distribute needs the citus extension in this database: install Citus"), "\(error)")
             XCTAssertEqual((error as? PlatformError)?.code, .wrongState)
         }
+    }
+}
+
+/// Schema 0008 partitions outcomes and unit totals by metric: a store written under 0007 keeps
+/// every row, and its sums still equal a rebuild.
+final class MetricPartitionMigrationTests: XCTestCase {
+    func testRowsWrittenBeforeThePartitionsAreKept() throws {
+        let (database, url) = try TestDatabase.createDatabase()
+        defer { TestDatabase.dropDatabase(database) }
+        let store = Store(connection: try Connection(.url(url)))
+        let before = EmbeddedSchema.files.filter { $0.name < "0008" }
+        XCTAssertEqual(before.count, 7)
+        _ = try Migrator(files: before).migrate(on: store.connection)
+        let c = store.connection
+        try c.execute("INSERT INTO metrics (name) VALUES ('revenue'), ('pre')")
+        try c.execute("INSERT INTO metrics (name, kind) VALUES ('bought', 'proportion')")
+        try c.execute("INSERT INTO experiments (name, seed, status) VALUES ('e', 's', 'running')")
+        try c.execute("INSERT INTO assignments (unit, experiment_id, phase, arm) SELECT 'u' || g, 1, 1, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END FROM generate_series(1, 300) g")
+        try c.execute("""
+            INSERT INTO outcomes (unit, metric, value) SELECT 'u' || g, m, g % 7 FROM generate_series(1, 400) g, unnest(ARRAY['revenue', 'pre']) m
+            """)
+        try c.execute("INSERT INTO outcomes (unit, metric, value) SELECT 'u' || g, 'bought', g % 2 FROM generate_series(1, 400, 3) g")
+        try c.execute("SELECT causeway_rebuild_lift_sums()")
+        let rows = try c.query("SELECT metric, count(*), sum(value)::float8 FROM outcomes GROUP BY 1 ORDER BY 1").decode((String, Int, Double).self)
+        let sums = try c.query("SELECT arm, metric, units, total::float8 FROM arm_metric_sums ORDER BY 1, 2").decode((String?, String, Int, Double).self)
+        _ = try DatabaseAdmin.migrate(store)
+        XCTAssertEqual(try c.query("SELECT metric, count(*), sum(value)::float8 FROM outcomes GROUP BY 1 ORDER BY 1").decode((String, Int, Double).self)
+                        .map { "\($0)" }, rows.map { "\($0)" })
+        XCTAssertEqual(try c.query("SELECT arm, metric, units, total::float8 FROM arm_metric_sums ORDER BY 1, 2").decode((String?, String, Int, Double).self)
+                        .map { "\($0)" }, sums.map { "\($0)" })
+        let partitions = try c.query("""
+            SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r' ORDER BY 1
+            """).decode(String.self)
+        XCTAssertEqual(partitions, ["outcomes_m1", "outcomes_m2", "outcomes_m3", "unit_totals_m1", "unit_totals_m2", "unit_totals_m3"])
+        XCTAssertEqual(try DatabaseAdmin.keptSumsMismatches(store).map(\.table), [])
+        // Rows added after the migration go to the metric's partition and keep the sums.
+        let more = FileManager.default.temporaryDirectory.appendingPathComponent("cw-\(UUID().uuidString).csv")
+        try "unit,value\nu1,5\nu2,6\nu999,7\n".write(to: more, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: more) }
+        try Metrics.importOutcomes(path: more.path, metric: "revenue", kind: nil, in: store)
+        XCTAssertEqual(try c.query("SELECT count(*) FROM outcomes_m1").decodeOne(Int.self), 403)
+        XCTAssertEqual(try DatabaseAdmin.keptSumsMismatches(store).map(\.table), [])
     }
 }
