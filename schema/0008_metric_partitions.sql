@@ -74,6 +74,7 @@ DECLARE
     m text;
     id integer;
     fresh boolean;
+    nestloop text;
 BEGIN
     ANALYZE causeway_outcome_batch;
     -- From here on, nothing else changes the sums until commit; each statement below takes a fresh
@@ -104,29 +105,22 @@ BEGIN
         ON CONFLICT (metric) DO UPDATE SET units = metric_units.units + excluded.units;
         -- Each assigned unit's new total adds to its arm's sums, and times each of its other totals
         -- to the products.
+        PERFORM causeway_prepare_moved();
         EXECUTE format($q$
-            WITH moved AS MATERIALIZED (
-                SELECT a.experiment_id, a.phase, a.arm, t.unit, t.value
-                FROM %1$I t JOIN assignments a ON a.unit = t.unit),
-            own AS (
-                INSERT INTO arm_metric_sums (experiment_id, phase, arm, metric, units, total, squares)
-                SELECT experiment_id, phase, arm, %2$L, count(*), sum(value), sum(value * value)
-                FROM moved GROUP BY 1, 2, 3
-                ON CONFLICT (experiment_id, phase, arm, metric) DO UPDATE
-                SET units = arm_metric_sums.units + excluded.units, total = arm_metric_sums.total + excluded.total,
-                    squares = arm_metric_sums.squares + excluded.squares)
-            INSERT INTO arm_metric_products (experiment_id, phase, arm, metric, other, product)
-            SELECT m.experiment_id, m.phase, m.arm, least(%2$L, t.metric), greatest(%2$L, t.metric), sum(m.value * t.value)
-            FROM moved m JOIN unit_totals t ON t.unit = m.unit AND t.metric <> %2$L
-            GROUP BY 1, 2, 3, 4, 5
-            ON CONFLICT (experiment_id, phase, arm, metric, other) DO UPDATE
-            SET product = arm_metric_products.product + excluded.product
-            $q$, 'unit_totals_m' || id, m);
+            INSERT INTO causeway_moved
+            SELECT a.experiment_id, a.phase, a.arm, t.unit, t.metric, NULL, t.value, t.value
+            FROM %I t JOIN assignments a ON a.unit = t.unit
+            $q$, 'unit_totals_m' || id);
+        PERFORM causeway_add_moved(m);
         RETURN batch_units;
     END IF;
 
     -- Rows added to metrics that have some: into their partitions (made when missing), then the
-    -- changed totals and their differences.
+    -- changed totals and their differences. For a large batch every join below is a hash join: the
+    -- planner, unsure how the batch's units match the stored ones, would otherwise look a million
+    -- units up one by one (9 s where hashing takes 1 s).
+    nestloop := current_setting('enable_nestloop');
+    IF (SELECT count(*) FROM causeway_outcome_batch) >= 20000 THEN PERFORM set_config('enable_nestloop', 'off', true); END IF;
     PERFORM causeway_metric_partitions(metric) FROM (SELECT DISTINCT metric FROM causeway_outcome_batch) b;
     INSERT INTO outcomes (unit, metric, value, ts, region) SELECT unit, metric, value, ts, region FROM causeway_outcome_batch;
     known := EXISTS (SELECT 1 FROM metric_units WHERE units > 0 AND metric IN (SELECT DISTINCT metric FROM causeway_outcome_batch));
@@ -149,6 +143,7 @@ BEGIN
     -- A proportion's maximum may stay as it was: nothing to change for those.
     DELETE FROM causeway_changes WHERE before IS NOT DISTINCT FROM after;
     PERFORM causeway_apply_changes(m);
+    PERFORM set_config('enable_nestloop', nestloop, true);
     RETURN batch_units;
 END
 $fn$;
@@ -169,16 +164,32 @@ BEGIN
     SELECT metric, sum((after IS NOT NULL)::int - (before IS NOT NULL)::int) FROM causeway_changes GROUP BY metric
     ON CONFLICT (metric) DO UPDATE SET units = metric_units.units + excluded.units;
 
-    -- The changes of assigned units, with their arms: a table with statistics (a CTE has none, and
-    -- the planner then looks units up one by one).
+    -- The changes of assigned units, with their arms.
+    PERFORM causeway_prepare_moved();
+    INSERT INTO causeway_moved
+    SELECT a.experiment_id, a.phase, a.arm, c.unit, c.metric, c.before, c.after, coalesce(c.after, 0) - coalesce(c.before, 0)
+    FROM causeway_changes c JOIN assignments a ON a.unit = c.unit;
+    PERFORM causeway_add_moved(single);
+END
+$fn$;
+
+-- The session's table of changed totals of assigned units, with their arms, emptied: a table
+-- with statistics (a CTE has none, and the planner then looks units up one by one).
+CREATE FUNCTION causeway_prepare_moved() RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
     IF to_regclass('pg_temp.causeway_moved') IS NULL THEN
         CREATE TEMP TABLE causeway_moved (experiment_id bigint, phase integer, arm text, unit text, metric text,
                                           before float8, after float8, change float8) ON COMMIT DELETE ROWS;
     END IF;
     TRUNCATE causeway_moved;
-    INSERT INTO causeway_moved
-    SELECT a.experiment_id, a.phase, a.arm, c.unit, c.metric, c.before, c.after, coalesce(c.after, 0) - coalesce(c.before, 0)
-    FROM causeway_changes c JOIN assignments a ON a.unit = c.unit;
+END
+$fn$;
+
+-- Adds causeway_moved to the arm sums and products; `single` names the metric when all changes are
+-- of one.
+CREATE FUNCTION causeway_add_moved(single text) RETURNS void LANGUAGE plpgsql
+SET work_mem = '256MB' SET jit = off AS $fn$
+BEGIN
     IF NOT EXISTS (SELECT 1 FROM causeway_moved) THEN RETURN; END IF;
     ANALYZE causeway_moved;
     INSERT INTO arm_metric_sums (experiment_id, phase, arm, metric, units, total, squares)
