@@ -8,12 +8,18 @@ metric create revenue_per_conversion --kind ratio --numerator revenue --denomina
 metric list
 
 # Welch intervals for absolute lift, the delta method for relative lift and ratio metrics,
-# Holm's correction across metrics, and the SRM verdict. PostgreSQL keeps each arm's sums up to
-# date as outcomes and assignments arrive, so the report reads a few dozen rows at any size
+# Holm's correction across metrics, and the SRM verdict. Each import and assignment keeps the
+# arms' sums up to date in its own transaction, so the report reads a few dozen rows at any size
 # (10 million units: a few milliseconds, docs/benchmarks.md); Swift never sees a row.
 \timing on
 report lift checkout-button --metric revenue --metric converted --metric revenue_per_conversion
 \timing off
+
+# Rows changed outside Causeway (psql, a user's script) are not followed by the kept sums:
+# --verify recomputes the experiment's sums from its rows and says whether they agree, and
+# db rebuild-sums recomputes every kept sum from the rows.
+report lift checkout-button --metric revenue --verify
+db rebuild-sums
 
 # CUPED with the pre-period metric: the same effect, a narrower interval.
 report lift checkout-button --metric revenue --cuped revenue_pre
