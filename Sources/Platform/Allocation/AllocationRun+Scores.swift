@@ -40,14 +40,12 @@ extension AllocationRun {
         }
         var uplift = [[Double]](repeating: [Double](repeating: .nan, count: units.count), count: arms.count)
         var cost = uplift, response = uplift
-        // A unit and arm listed twice: found after reading (each pair's first row kept), without a set of pairs.
-        var first = [[Int32]](repeating: [Int32](repeating: -1, count: units.count), count: arms.count)
-        for (n, e) in entries.enumerated() {
+        // A unit and arm listed twice: its uplift (always finite) is already set, found without a set of pairs.
+        for e in entries {
             let (i, k) = (Int(e.unit), Int(e.arm))
-            guard first[k][i] < 0 else {
+            guard uplift[k][i].isNaN else {
                 throw PlatformError(.invalidFile, "\(path):\(e.line): unit \"\(units[i])\", arm \"\(arms[k])\" is listed twice")
             }
-            first[k][i] = Int32(n)
             uplift[k][i] = e.uplift; cost[k][i] = e.cost; response[k][i] = e.response
         }
         for k in arms.indices {

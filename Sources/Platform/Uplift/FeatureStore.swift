@@ -38,7 +38,7 @@ public enum FeatureStore {
 
     /// Writes (or replaces) units' features through a staging table and COPY.
     static func write(_ name: String, units: [String], matrix: FeatureMatrix, on c: Connection, progress: WorkProgress = .silent) throws {
-        try c.execute("CREATE TEMP TABLE feature_stage (line bigint, unit text, vals bytea) ON COMMIT DROP")
+        try createStage(on: c)
         try c.copyIn("COPY feature_stage (unit, vals) FROM STDIN") { writer in
             progress.watch(writer, "sending features", rows: units.count)
             for (r, unit) in units.enumerated() {
@@ -46,6 +46,11 @@ public enum FeatureStore {
             }
         }
         try storeStaged(name, on: c, progress: progress)
+    }
+
+    /// The transaction's staging table: `(line, unit, vals)`, the line where a file gave it.
+    private static func createStage(on c: Connection) throws {
+        try c.execute("CREATE TEMP TABLE feature_stage (line bigint, unit text, vals bytea) ON COMMIT DROP")
     }
 
     /// Moves `feature_stage` into the set's rows (replacing a unit's earlier values).
@@ -85,7 +90,7 @@ public enum FeatureStore {
         let names = featureColumns.map { file.header[$0] }
         try store.connection.transaction { c in
             try ensure(name, columns: names, on: c)
-            try c.execute("CREATE TEMP TABLE feature_stage (line bigint, unit text, vals bytea) ON COMMIT DROP")
+            try createStage(on: c)
             var row = [Float](repeating: 0, count: names.count)
             try c.copyIn("COPY feature_stage (line, unit, vals) FROM STDIN") { writer in
                 store.progress.watch(writer, "reading and sending features", reader: file)

@@ -70,6 +70,17 @@ final class IngestTests: ExperimentTestCase {
         XCTAssertEqual(try snapshot(), before)
     }
 
+    func testAScoresFileNamesTheLineOfARepeatedUnitAndArm() throws {
+        let path = try csv("unit,arm,uplift\nu1,a,0.5\nu1,b,0.25\nu2,a,0.1\nu2,b,0.2\nu1,b,0.3\n")
+        XCTAssertThrowsError(try AllocationRun.scores(csv: path)) {
+            XCTAssertEqual("\($0)", "\(path):6: unit \"u1\", arm \"b\" is listed twice")
+        }
+        let missing = try csv("unit,arm,uplift\nu1,a,0.5\nu1,b,0.25\nu2,a,0.1\n")
+        XCTAssertThrowsError(try AllocationRun.scores(csv: missing)) {
+            XCTAssertEqual("\($0)", "\(missing): unit \"u2\" has no uplift for arm \"b\"")
+        }
+    }
+
     func testTheTablesKeyedByUnitCarryNoTriggers() throws {
         let triggers = try store.connection.query("""
             SELECT tgrelid::regclass::text || '.' || tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1
