@@ -46,13 +46,19 @@ extension LiftReport {
         return result
     }
 
-    /// One column per metric of a unit's total (unit_totals has one row per unit and metric).
-    static func pivotColumns(_ metrics: [Metrics.Metric]) -> [SQLQuery] {
-        metrics.enumerated().map { k, m in "max(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))" }
+    /// One column per metric of a unit's total (unit_totals has one row per unit and metric), capped
+    /// where the metric has a cap.
+    static func pivotColumns(_ metrics: [Metrics.Metric], caps: [String: Double] = [:]) -> [SQLQuery] {
+        metrics.enumerated().map { k, m in
+            if let cap = caps[m.name] {
+                return "least(max(value) FILTER (WHERE metric = \(m.name)), \(cap)::float8) AS v\(unsafeRaw: String(k))"
+            }
+            return "max(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))"
+        }
     }
 
     /// Per arm and cluster: units, Σy and Σx for every (y, x) pair, from the experiment's cluster mapping.
-    static func collectClusters(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], on c: Connection)
+    static func collectClusters(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], caps: [String: Double] = [:], on c: Connection)
         throws -> [[String: [ClusterSummary]]] {
         var metrics: [Metrics.Metric] = []
         func column(_ m: Metrics.Metric) -> Int {
@@ -69,7 +75,7 @@ extension LiftReport {
         let query: SQLQuery = """
             WITH a AS (SELECT unit, arm FROM assignments
                        WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND NOT held_out),
-                 u AS (SELECT unit, \(SQLQuery.joined(pivotColumns(metrics), separator: ", ")) FROM unit_totals
+                 u AS (SELECT unit, \(SQLQuery.joined(pivotColumns(metrics, caps: caps), separator: ", ")) FROM unit_totals
                        WHERE metric = ANY(\(metrics.map(\.name))) GROUP BY unit)
             SELECT \(SQLQuery.joined(sums, separator: ", "))
             FROM a JOIN unit_clusters m ON m.unit = a.unit AND m.mapping = \(e.parameters.clusters ?? "default")

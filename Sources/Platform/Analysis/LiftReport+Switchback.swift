@@ -20,6 +20,9 @@ extension LiftReport {
             guard let metric = try Metrics.find(name, on: c) else { throw PlatformError("metric \"\(name)\" does not exist") }
             loaded[name] = metric
             guard metric.kind != .ratio else { throw PlatformError("ratio metrics in switchbacks are not built yet") }
+            guard metric.cap == nil else {
+                throw PlatformError("metric \"\(name)\" is capped, and capping applies to a unit's total: a switchback's values are window means of outcome rows; report an uncapped metric")
+            }
             let (windows, observed) = try windowMeans(name, of: e, design: design, regions: regions, on: c)
             let lastPeriod = design.periods ?? observed.compactMap { $0.keys.max() }.max() ?? 0
             timelines.append(Timeline(metric: name, regions: regions, start: design.start, windowSeconds: design.windowSeconds,

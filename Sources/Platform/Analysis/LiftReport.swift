@@ -20,6 +20,14 @@ public enum LiftReport {
         public var confidence = 0.95
         /// Also recompute the kept sums from the rows and say whether they agree (`--verify`).
         public var verify = false
+        /// Fixed-horizon and sequential tests, or GrowthBook's Bayesian engine.
+        public var engine: Engine = .frequentist
+        /// Sequential testing (GrowthBook's always-valid intervals) with this tuning parameter; nil: fixed horizon.
+        public var sequential: Double? = nil
+        /// The Bayesian engine's prior on the relative lift; nil: GrowthBook's flat (improper) prior.
+        public var prior: GaussianPrior? = nil
+        /// A unit attribute (from `import units`) to break every metric down by.
+        public var by: String? = nil
 
         public init(metrics: [String], cuped: String? = nil) {
             self.metrics = metrics
@@ -27,8 +35,26 @@ public enum LiftReport {
         }
     }
 
+    public enum Engine: String, Sendable, CaseIterable { case frequentist, bayesian }
+
+    /// The Bayesian engine's decision figures for an arm, on the relative lift (on the absolute
+    /// difference when the control's mean is 0).
+    public struct Decision: Sendable {
+        /// P(the arm beats control), in the metric's direction.
+        public let chanceToWin: Double
+        /// Expected loss of keeping control and of shipping the arm.
+        public let riskControl: Double
+        public let riskTreatment: Double
+        /// The posterior of the relative lift (mean, standard deviation), for plots.
+        public let posteriorMean: Double
+        public let posteriorSD: Double
+        public let relative: Bool
+    }
+
     /// One metric in one arm.
     public struct Row: Sendable {
+        /// The attribute value this row is about (`--by`); nil without a breakdown.
+        public internal(set) var slice: String? = nil
         public let metric: String
         public let kind: Metrics.Kind
         public let arm: String
@@ -45,6 +71,8 @@ public enum LiftReport {
         public internal(set) var guardrailFailed = false
         /// Share of the difference's variance CUPED removed (nil without CUPED).
         public let varianceReduction: Double?
+        /// With the Bayesian engine: chance to win and risks.
+        public internal(set) var decision: Decision? = nil
 
         init(metric: Metrics.Metric, arm: String, units: Int, mean: Double, absolute: Effect? = nil, relative: Effect? = nil,
              varianceReduction: Double? = nil) {
@@ -73,6 +101,22 @@ public enum LiftReport {
         public var timelines: [Timeline] = []
         /// With `verify`: the kept sums against the rows.
         public var verification: Verification? = nil
+        public var engine: Engine = .frequentist
+        /// The sequential tuning parameter, when the intervals are sequential.
+        public var sequential: Double? = nil
+        public var prior: GaussianPrior? = nil
+        /// With `by`: the attribute and each slice's units and SRM check, in report order.
+        public var by: String? = nil
+        public var slices: [Slice] = []
+        /// The caps in force, resolved to values for this experiment and phase.
+        public var caps: [(metric: String, cap: Metrics.Cap, value: Double)] = []
+    }
+
+    /// One block of a breakdown: the attribute value (`(other)`, `(none)`), its units and SRM check.
+    public struct Slice: Sendable {
+        public let name: String
+        public let units: Int
+        public let sampleRatio: SampleRatioMismatch?
     }
 
     /// A switchback metric over time: for each region, every period with the arm in force and the
@@ -97,9 +141,11 @@ public enum LiftReport {
 
     static func report(_ name: String, options: Options, in store: Store) throws -> Result {
         guard !options.metrics.isEmpty else { throw PlatformError("report lift needs at least one \(.metric)") }
+        try validate(options)
         let c = store.connection
         let experiment = try Experiment.load(name, on: c)
         guard experiment.status != .draft else { throw PlatformError("experiment \"\(name)\" is a draft: nothing to report yet") }
+        try refuseUnsupported(options, design: experiment.design)
         if experiment.design == .switchback { return try switchback(experiment, options: options, in: store) }
         if experiment.design == .cluster, options.cuped != nil {
             throw PlatformError("\(.cuped) applies to user splits; cluster designs are analysed with cluster-robust errors")
@@ -116,57 +162,214 @@ public enum LiftReport {
         for part in plan where (counted[part.y.name]?.units ?? 0) == 0 {
             throw PlatformError("metric \"\(part.y.name)\" has no outcomes; import them first")
         }
-        let statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
+        let caps = try resolveCaps(plan.flatMap { [$0.y] + ($0.x.map { [$0] } ?? []) }, experiment: experiment, on: c)
+        let blocks: [Block]
+        if options.by != nil || !caps.isEmpty {
+            blocks = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: options.by, on: c)
+        } else {
+            blocks = [Block(slice: nil, statistics: try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c), units: 0, sampleRatio: nil)]
+        }
         let clustered = experiment.design == .cluster
-            ? try collectClusters(experiment, pairs: plan.map { ($0.y, $0.metric.kind == .ratio ? $0.x : nil) }, on: c) : []
+            ? try collectClusters(experiment, pairs: plan.map { ($0.y, $0.metric.kind == .ratio ? $0.x : nil) }, caps: caps.values, on: c) : []
 
         var rows: [Row] = []
         var pending: [(index: Int, p: Double)] = []
-        var unassigned: [(String, Int)] = []
-        for (k, part) in plan.enumerated() {
-            let metric = part.metric
-            let stats = statistics[k]
-            unassigned.append((metric.name, counted[part.y.name]?.unassigned ?? 0))
-
-            let summaries = experiment.arms.map { stats[$0.name] ?? CovariateSummary(count: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0) }
-            guard let control = summaries.first, control.count >= 2 else {
-                throw PlatformError("arm \"\(experiment.arms[0].name)\" has fewer than two units: nothing to compare")
-            }
-            let cuped = metric.kind != .ratio && covariate != nil ? CUPED(arms: summaries) : nil
-            for (index, arm) in experiment.arms.enumerated() {
-                let s = summaries[index]
-                let estimate = estimateArm(s, kind: metric.kind, cuped: cuped)
-                // The control row, and arms too small to compare, carry no effect.
-                guard index > 0, s.count >= 2 else {
-                    rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean))
-                    continue
-                }
-                if clustered.count > k {
-                    let byArm = clustered[k]
-                    guard let cr = ClusterRobust.difference(control: byArm[experiment.arms[0].name] ?? [], treatment: byArm[arm.name] ?? [],
-                                                            ratio: metric.kind == .ratio, confidence: options.confidence) else { continue }
-                    let relative = Welch.relative(controlMean: cr.controlEstimate, controlVarianceOfMean: cr.controlVariance,
-                                                  treatmentMean: cr.treatmentEstimate, treatmentVarianceOfMean: cr.treatmentVariance,
-                                                  confidence: options.confidence)
-                    pending.append((rows.count, cr.absolute.pValue))
-                    rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: cr.treatmentEstimate,
-                                    absolute: cr.absolute, relative: relative))
-                    continue
-                }
-                let (absolute, relative) = compare(control: control, treatment: s, kind: metric.kind, cuped: cuped,
-                                                   confidence: options.confidence)
-                pending.append((rows.count, absolute.pValue))
-                rows.append(Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean,
-                                absolute: absolute, relative: relative,
-                                varianceReduction: cuped?.varianceReduction(control: control, treatment: s)))
-            }
+        for block in blocks {
+            try analyse(block, experiment: experiment, plan: plan, covariate: covariate, clustered: clustered, options: options,
+                        rows: &rows, pending: &pending)
         }
         let guardrails = Dictionary(plan.map { ($0.metric.name, $0.metric) }, uniquingKeysWith: { first, _ in first })
         correct(&rows, pending: pending, options: options, guardrails: guardrails)
         let srm = try ExperimentCatalog.counts(experiment, in: store).sampleRatio
-        return Result(experiment: experiment, rows: rows, sampleRatio: srm, unassignedUnits: unassigned,
-                      correction: options.correction, cuped: options.cuped,
-                      method: experiment.design == .cluster ? "cluster-robust (CR1) errors over clusters" : "Welch t intervals per unit")
+        var result = Result(experiment: experiment, rows: rows, sampleRatio: srm,
+                            unassignedUnits: plan.map { ($0.metric.name, counted[$0.y.name]?.unassigned ?? 0) },
+                            correction: options.correction, cuped: options.cuped,
+                            method: method(options, design: experiment.design))
+        result.engine = options.engine
+        result.sequential = options.sequential
+        result.prior = options.prior
+        result.by = options.by
+        result.slices = options.by == nil ? [] : blocks.map { Slice(name: $0.slice ?? "", units: $0.units, sampleRatio: $0.sampleRatio) }
+        result.caps = caps.ordered
+        return result
+    }
+
+    /// Bad option values, before anything is read.
+    static func validate(_ options: Options) throws {
+        if options.engine == .bayesian, options.sequential != nil {
+            throw PlatformError("\(.sequential) and the Bayesian \(.engine) do not combine: the posterior may be read at any time already; choose one")
+        }
+        if let tuning = options.sequential, !(tuning.isFinite && tuning > 0) {
+            throw PlatformError("the sequential tuning parameter must be a positive number of units (GrowthBook's default is 5000)")
+        }
+        if let prior = options.prior {
+            guard options.engine == .bayesian else { throw PlatformError("a prior applies to the Bayesian \(.engine) only") }
+            guard prior.mean.isFinite else { throw PlatformError("\(.priorMean) must be a finite number") }
+            guard prior.variance.isFinite, prior.variance > 0 else { throw PlatformError("\(.priorSD) must be greater than 0") }
+        }
+        if let by = options.by, by.isBlankName { throw PlatformError("\(.by) needs an attribute name") }
+    }
+
+    /// The new engines and breakdowns need unit-level statistics: refused, with the reason, where
+    /// the design's units are not independent.
+    static func refuseUnsupported(_ options: Options, design: Experiment.Design) throws {
+        guard design != .user else { return }
+        let why = design == .cluster
+            ? "a cluster design is analysed with cluster-robust errors over clusters, and these need independent units"
+            : "a switchback is analysed on window means by regression, and these need independent units"
+        if options.sequential != nil { throw PlatformError("\(.sequential) is not available here: \(why)") }
+        if options.engine == .bayesian { throw PlatformError("the Bayesian \(.engine) is not available here: \(why)") }
+        if options.by != nil, design == .switchback {
+            throw PlatformError("\(.by) is not available for a switchback: its units are region windows, which have no unit attributes")
+        }
+        if options.by != nil, design == .cluster {
+            throw PlatformError("\(.by) is not available for a cluster design: a slice of units cuts across clusters, so its errors are not cluster-robust")
+        }
+    }
+
+    /// How the effects were estimated, in words.
+    static func method(_ options: Options, design: Experiment.Design) -> String {
+        if design == .cluster { return "cluster-robust (CR1) errors over clusters" }
+        if options.engine == .bayesian {
+            let prior = options.prior.map {
+                "Gaussian prior on the relative lift, mean \(String(format: "%g", $0.mean)), sd \(String(format: "%g", $0.variance.squareRoot()))"
+            } ?? "flat (improper) prior"
+            return "GrowthBook's Bayesian engine, normal posterior with a \(prior); credible intervals"
+        }
+        if let tuning = options.sequential {
+            return "sequential: always-valid intervals (Waudby-Smith et al. 2023, as GrowthBook), tuning \(String(format: "%g", tuning)); safe to look at any time"
+        }
+        return "Welch t intervals per unit"
+    }
+
+    /// One block's rows (the whole experiment, or one slice of it): every metric, every arm.
+    static func analyse(_ block: Block, experiment: Experiment, plan: [(metric: Metrics.Metric, y: Metrics.Metric, x: Metrics.Metric?)],
+                        covariate: Metrics.Metric?, clustered: [[String: [ClusterSummary]]], options: Options,
+                        rows: inout [Row], pending: inout [(index: Int, p: Double)]) throws {
+        for (k, part) in plan.enumerated() {
+            let metric = part.metric
+            let stats = block.statistics[k]
+            let summaries = experiment.arms.map { stats[$0.name] ?? CovariateSummary(count: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0) }
+            guard let control = summaries.first, control.count >= 2 else {
+                if block.slice != nil {
+                    // A small slice: reported without effects rather than failing the report.
+                    for (index, arm) in experiment.arms.enumerated() {
+                        var row = Row(metric: metric, arm: arm.name, units: Int(summaries[index].count),
+                                      mean: summaries[index].count > 0 ? estimateArm(summaries[index], kind: metric.kind, cuped: nil).mean : .nan)
+                        row.slice = block.slice
+                        rows.append(row)
+                    }
+                    continue
+                }
+                throw PlatformError(.insufficientData, "arm \"\(experiment.arms[0].name)\" has fewer than two units: nothing to compare")
+            }
+            let cuped = metric.kind != .ratio && covariate != nil ? CUPED(arms: summaries) : nil
+            // One arm's row; an effect with a p-value to correct is appended to `pending` at `position`.
+            func armRow(_ index: Int, _ arm: Arm, position: Int) -> Row {
+                let s = summaries[index]
+                let estimate = estimateArm(s, kind: metric.kind, cuped: cuped)
+                // The control row, and arms too small to compare, carry no effect.
+                guard index > 0, s.count >= 2 else {
+                    return Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean)
+                }
+                if clustered.count > k {
+                    let byArm = clustered[k]
+                    guard let cr = ClusterRobust.difference(control: byArm[experiment.arms[0].name] ?? [], treatment: byArm[arm.name] ?? [],
+                                                            ratio: metric.kind == .ratio, confidence: options.confidence) else {
+                        return Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean)
+                    }
+                    let relative = Welch.relative(controlMean: cr.controlEstimate, controlVarianceOfMean: cr.controlVariance,
+                                                  treatmentMean: cr.treatmentEstimate, treatmentVarianceOfMean: cr.treatmentVariance,
+                                                  confidence: options.confidence)
+                    pending.append((position, cr.absolute.pValue))
+                    return Row(metric: metric, arm: arm.name, units: Int(s.count), mean: cr.treatmentEstimate, absolute: cr.absolute, relative: relative)
+                }
+                let reduction = cuped?.varianceReduction(control: control, treatment: s)
+                if options.engine == .bayesian {
+                    let (absolute, relative, decision) = bayesian(control: control, treatment: s, metric: metric, covariate: covariate,
+                                                                  options: options)
+                    var row = Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean, absolute: absolute, relative: relative,
+                                  varianceReduction: reduction)
+                    row.decision = decision
+                    let bar = 1 - options.confidence
+                    row.significant = decision.chanceToWin > 1 - bar || decision.chanceToWin < bar
+                    row.guardrailFailed = metric.guardrail && decision.chanceToWin < bar
+                    return row
+                }
+                let (absolute, relative): (Effect, Effect)
+                if let tuning = options.sequential {
+                    (absolute, relative) = sequential(control: control, treatment: s, metric: metric, covariate: covariate,
+                                                      tuning: tuning, alpha: 1 - options.confidence)
+                } else {
+                    (absolute, relative) = compare(control: control, treatment: s, kind: metric.kind, cuped: cuped, confidence: options.confidence)
+                }
+                pending.append((position, absolute.pValue))
+                return Row(metric: metric, arm: arm.name, units: Int(s.count), mean: estimate.mean, absolute: absolute, relative: relative,
+                           varianceReduction: reduction)
+            }
+            for (index, arm) in experiment.arms.enumerated() {
+                var row = armRow(index, arm, position: rows.count)
+                row.slice = block.slice
+                rows.append(row)
+            }
+        }
+    }
+
+    /// The two arms as GrowthBook's statistics: sample means, proportions (variance p(1 − p)),
+    /// ratios, or regression-adjusted with θ from the two arms pooled.
+    static func growthBookStatistics(control: CovariateSummary, treatment: CovariateSummary, kind: Metrics.Kind,
+                                     covariate: Metrics.Metric?) -> (ArmStatistic, ArmStatistic) {
+        switch kind {
+        case .ratio:
+            return (.ratio(control), .ratio(treatment))
+        case .mean, .proportion:
+            if let covariate {
+                let adjusted = ArmStatistic.regressionAdjusted(control: control, treatment: treatment, outcomeIsProportion: kind == .proportion,
+                                                               covariateIsProportion: covariate.kind == .proportion)
+                return (adjusted.control, adjusted.treatment)
+            }
+            if kind == .proportion { return (.proportion(count: control.count, sum: control.sumY), .proportion(count: treatment.count, sum: treatment.sumY)) }
+            return (.sampleMean(control.outcome), .sampleMean(treatment.outcome))
+        }
+    }
+
+    /// Always-valid intervals and p-values for the absolute and relative lift (NaN where gbstats
+    /// would give up: a zero variance, a zero control mean for the relative lift).
+    static func sequential(control: CovariateSummary, treatment: CovariateSummary, metric: Metrics.Metric, covariate: Metrics.Metric?,
+                           tuning: Double, alpha: Double) -> (Effect, Effect) {
+        let (a, b) = growthBookStatistics(control: control, treatment: treatment, kind: metric.kind, covariate: covariate)
+        func effect(relative: Bool) -> Effect {
+            let d = ArmDifference(control: a, treatment: b, relative: relative)
+            guard ArmDifference.obstacle(control: a, treatment: b, relative: relative) == nil else {
+                return Effect(estimate: d.estimate, standardError: .nan, lower: .nan, upper: .nan, pValue: .nan, degreesOfFreedom: nil)
+            }
+            return SequentialTest.effect(d, alpha: alpha, tuning: tuning)
+        }
+        return (effect(relative: false), effect(relative: true))
+    }
+
+    /// The posterior of the absolute and relative lift (the prior, taken on the relative lift, is
+    /// scaled to the absolute one by the control's mean as gbstats does), with the decision figures.
+    static func bayesian(control: CovariateSummary, treatment: CovariateSummary, metric: Metrics.Metric, covariate: Metrics.Metric?,
+                         options: Options) -> (Effect, Effect, Decision) {
+        let (a, b) = growthBookStatistics(control: control, treatment: treatment, kind: metric.kind, covariate: covariate)
+        let alpha = 1 - options.confidence
+        func posterior(relative: Bool) -> BayesianEffect? {
+            guard ArmDifference.obstacle(control: a, treatment: b, relative: relative) == nil else { return nil }
+            let prior = relative ? options.prior : options.prior?.scaled(by: abs(a.unadjustedMean))
+            return BayesianEffect(ArmDifference(control: a, treatment: b, relative: relative), prior: prior, alpha: alpha,
+                                  lowerIsBetter: !metric.higherIsBetter)
+        }
+        func effect(_ p: BayesianEffect?) -> Effect {
+            guard let p else { return Effect(estimate: .nan, standardError: .nan, lower: .nan, upper: .nan, pValue: .nan, degreesOfFreedom: nil) }
+            return Effect(estimate: p.mean, standardError: p.standardDeviation, lower: p.lower, upper: p.upper, pValue: .nan, degreesOfFreedom: nil)
+        }
+        let absolute = posterior(relative: false), relative = posterior(relative: true)
+        let basis = relative ?? absolute
+        let decision = Decision(chanceToWin: basis?.chanceToWin ?? .nan, riskControl: basis?.riskControl ?? .nan,
+                                riskTreatment: basis?.riskTreatment ?? .nan, posteriorMean: basis?.mean ?? .nan,
+                                posteriorSD: basis?.standardDeviation ?? .nan, relative: relative != nil)
+        return (effect(absolute), effect(relative), decision)
     }
 
     /// A unit-level arm against control: the absolute effect (Welch, CUPED-adjusted Welch, or the

@@ -13,15 +13,48 @@ public enum Metrics {
         public var denominator: String?
         public var guardrail: Bool
         public var higherIsBetter: Bool
+        /// Each unit's value is capped before analysis: at a fixed value, or at a percentile of the
+        /// experiment's units' values in the phase (mean metrics only; at most one of the two).
+        public var cap: Cap?
 
         public init(name: String, kind: Kind, numerator: String? = nil, denominator: String? = nil,
-                    guardrail: Bool = false, higherIsBetter: Bool = true) {
+                    guardrail: Bool = false, higherIsBetter: Bool = true, cap: Cap? = nil) {
             self.name = name
             self.kind = kind
             self.numerator = numerator
             self.denominator = denominator
             self.guardrail = guardrail
             self.higherIsBetter = higherIsBetter
+            self.cap = cap
+        }
+    }
+
+    /// How a metric's unit values are capped (GrowthBook's "capping": absolute or percentile).
+    public enum Cap: Sendable, Equatable, CustomStringConvertible {
+        case value(Double)
+        /// A quantile in (0, 1) of the experiment's units' values in the phase (units with a value).
+        case percentile(Double)
+
+        public var description: String {
+            switch self {
+            case .value(let v): return "capped at \(String(format: "%g", v))"
+            case .percentile(let p): return "capped at the \(String(format: "%g", p * 100))th percentile"
+            }
+        }
+
+        var fixed: Double? { if case .value(let v) = self { v } else { nil } }
+        var quantile: Double? { if case .percentile(let p) = self { p } else { nil } }
+
+        /// Refuses caps that are not finite or percentiles outside (0, 1).
+        func validate(metric: String) throws {
+            switch self {
+            case .value(let v):
+                guard v.isFinite else { throw PlatformError(.invalidInput, "metric \"\(metric)\": \(.cap) must be a finite number") }
+            case .percentile(let p):
+                guard p.isFinite, p > 0, p < 1 else {
+                    throw PlatformError(.invalidInput, "metric \"\(metric)\": \(.capPercentile) must be between 0 and 1, exclusive (0.99 for the 99th); got \(String(format: "%g", p))")
+                }
+            }
         }
     }
 
@@ -39,14 +72,40 @@ public enum Metrics {
         } else if metric.numerator != nil || metric.denominator != nil {
             throw PlatformError("\(.numerator) and \(.denominator) belong to ratio metrics")
         }
+        if let cap = metric.cap {
+            try cap.validate(metric: metric.name)
+            guard metric.kind == .mean else {
+                throw PlatformError(.invalidInput, "metric \"\(metric.name)\": only mean metrics are capped (a ratio's parts carry their own caps; a proportion is 0 or 1)")
+            }
+        }
         try store.connection.transaction { c in
             guard try find(metric.name, on: c) == nil else { throw PlatformError("metric \"\(metric.name)\" already exists") }
             try c.execute("""
-                INSERT INTO metrics (name, kind, numerator, denominator, guardrail, higher_is_better)
-                VALUES (\(metric.name), \(metric.kind.rawValue), \(metric.numerator), \(metric.denominator), \(metric.guardrail), \(metric.higherIsBetter))
+                INSERT INTO metrics (name, kind, numerator, denominator, guardrail, higher_is_better, cap, cap_percentile)
+                VALUES (\(metric.name), \(metric.kind.rawValue), \(metric.numerator), \(metric.denominator), \(metric.guardrail),
+                        \(metric.higherIsBetter), \(metric.cap?.fixed), \(metric.cap?.quantile))
                 """)
         }
         return metric
+    }
+
+    /// Sets or removes a mean metric's cap (`metric set NAME --cap V | --cap-percentile P | --no-cap`).
+    @discardableResult
+    public static func setCap(_ name: String, to cap: Cap?, in store: Store) throws -> Metric {
+        try store.connection.transaction { c in
+            guard var metric = try load(where: "name = \(name)", lock: true, on: c).first else {
+                throw PlatformError(.notFound, "metric \"\(name)\" does not exist")
+            }
+            if let cap {
+                try cap.validate(metric: name)
+                guard metric.kind == .mean else {
+                    throw PlatformError(.invalidInput, "metric \"\(name)\" is a \(metric.kind.rawValue) metric: only mean metrics are capped (a ratio's parts carry their own caps; a proportion is 0 or 1)")
+                }
+            }
+            try c.execute("UPDATE metrics SET cap = \(cap?.fixed), cap_percentile = \(cap?.quantile) WHERE name = \(name)")
+            metric.cap = cap
+            return metric
+        }
     }
 
     /// Every metric, by name.
@@ -58,11 +117,13 @@ public enum Metrics {
         try load(where: "name = \(name)", on: c).first
     }
 
-    private static func load(where condition: SQLQuery, on c: Connection) throws -> [Metric] {
+    private static func load(where condition: SQLQuery, lock: Bool = false, on c: Connection) throws -> [Metric] {
         try c.query("""
-            SELECT name, kind, numerator, denominator, guardrail, higher_is_better FROM metrics WHERE \(condition) ORDER BY name
-            """).decode((String, String, String?, String?, Bool, Bool).self).map {
-            Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5)
+            SELECT name, kind, numerator, denominator, guardrail, higher_is_better, cap, cap_percentile FROM metrics
+            WHERE \(condition) ORDER BY name \(unsafeRaw: lock ? "FOR UPDATE" : "")
+            """).decode((String, String, String?, String?, Bool, Bool, Double?, Double?).self).map {
+            Metric(name: $0.0, kind: Kind(rawValue: $0.1) ?? .mean, numerator: $0.2, denominator: $0.3, guardrail: $0.4, higherIsBetter: $0.5,
+                   cap: $0.6.map(Cap.value) ?? $0.7.map(Cap.percentile))
         }
     }
 

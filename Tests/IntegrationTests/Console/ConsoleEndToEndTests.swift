@@ -28,7 +28,8 @@ final class ConsoleEndToEndTests: XCTestCase {
         XCTAssertEqual(documents.count, 2, "one JSON document per command")
         let migrated = try json(documents[0]) as? [String: Any]
         XCTAssertEqual(migrated?["applied"] as? [String], ["0001_core.sql", "0002_uplift.sql", "0003_allocations.sql", "0004_allocation_reports.sql", "0005_graphs.sql",
-                                                              "0006_lift_sums.sql", "0007_upkeep_by_writers.sql", "0008_metric_partitions.sql"])
+                                                              "0006_lift_sums.sql", "0007_upkeep_by_writers.sql", "0008_metric_partitions.sql",
+                                                              "0009_metric_caps.sql"])
         let status = try json(documents[1]) as? [String: Any]
         XCTAssertEqual(status?["pending"] as? Int, 0)
         XCTAssertEqual(status?["source"] as? String, "--db")

@@ -1,0 +1,181 @@
+import Postgres
+import Randomization
+import Stats
+
+extension LiftReport {
+    /// The statistics of one block of the report: the whole experiment, or one slice of a breakdown
+    /// with its units and SRM check.
+    struct Block {
+        let slice: String?
+        /// Per reported (y, x) pair, per arm.
+        let statistics: [[String: CovariateSummary]]
+        let units: Int
+        let sampleRatio: SampleRatioMismatch?
+    }
+
+    /// The caps of the metrics a report reads, resolved to values.
+    struct ResolvedCaps {
+        var ordered: [(metric: String, cap: Metrics.Cap, value: Double)] = []
+        var values: [String: Double] { Dictionary(ordered.map { ($0.metric, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+        var isEmpty: Bool { ordered.isEmpty }
+    }
+
+    /// A fixed cap as it is; a percentile cap as that quantile (PostgreSQL's `percentile_cont`, linear
+    /// interpolation as numpy's default) of the values of the experiment's units in the phase that
+    /// have one, held-out units left out. A metric without values in the experiment gets no cap.
+    static func resolveCaps(_ metrics: [Metrics.Metric], experiment e: Experiment, on c: Connection) throws -> ResolvedCaps {
+        var caps = ResolvedCaps()
+        var seen = Set<String>()
+        for metric in metrics where seen.insert(metric.name).inserted {
+            switch metric.cap {
+            case nil:
+                continue
+            case .value(let v)?:
+                caps.ordered.append((metric.name, .value(v), v))
+            case .percentile(let p)?:
+                let value = try c.query("""
+                    SELECT percentile_cont(\(p)) WITHIN GROUP (ORDER BY t.value)
+                    FROM assignments a JOIN unit_totals t ON t.unit = a.unit AND t.metric = \(metric.name)
+                    WHERE a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out
+                    """).decode(Double?.self).first ?? nil
+                if let value { caps.ordered.append((metric.name, .percentile(p), value)) }
+            }
+        }
+        return caps
+    }
+
+    /// A breakdown's most populous named slices; the rest are merged into `(other)`.
+    public static let namedSlices = 20
+
+    /// Per-arm n, Σy, Σy², Σx, Σx², Σxy for every (y, x) pair, computed from the units' totals with
+    /// caps applied (the kept sums hold uncapped values), and with `by` per value of that unit
+    /// attribute: the 20 largest slices by units, the rest as `(other)`, units without the attribute as
+    /// `(none)`. Each slice also gets its SRM check against the weights in force when its units were
+    /// assigned. Units without a total count 0, as in the kept sums.
+    static func collectRows(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], caps: [String: Double], by attribute: String?,
+                            on c: Connection) throws -> [Block] {
+        var metrics: [Metrics.Metric] = []
+        func column(_ m: Metrics.Metric) -> Int {
+            if let k = metrics.firstIndex(where: { $0.name == m.name }) { return k }
+            metrics.append(m)
+            return metrics.count - 1
+        }
+        let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
+        // The weight segments of the phase, oldest first: a unit's segment is the last one that began
+        // at or before its assignment (the same rule as the kept counts, schema 0006).
+        let segments = try c.query("""
+            SELECT valid_from::text, weights FROM arm_weights
+            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) ORDER BY valid_from
+            """).decode((String, [Double]).self)
+        var segment: SQLQuery = "-1"
+        if !segments.isEmpty {
+            let cases = segments.enumerated().reversed().map { k, s in
+                "WHEN a.assigned_at >= \(s.0)::timestamptz THEN \(unsafeRaw: String(k))" as SQLQuery
+            }
+            segment = "CASE \(SQLQuery.joined(cases, separator: " ")) ELSE -1 END"
+        }
+        var values: [SQLQuery] = []
+        var joins: [SQLQuery] = []
+        for (k, m) in metrics.enumerated() {
+            let t = "t\(k)"
+            joins.append("LEFT JOIN unit_totals \(unsafeRaw: t) ON \(unsafeRaw: t).unit = a.unit AND \(unsafeRaw: t).metric = \(m.name)")
+            if let cap = caps[m.name] {
+                values.append("coalesce(least(\(unsafeRaw: t).value, \(cap)::float8), 0) AS v\(unsafeRaw: String(k))")
+            } else {
+                values.append("coalesce(\(unsafeRaw: t).value, 0) AS v\(unsafeRaw: String(k))")
+            }
+        }
+        var sums: [SQLQuery] = ["s", "arm", "seg", "count(*)::float8"]
+        for (y, x) in indices {
+            let vy = "v\(y)"
+            sums.append("sum(\(unsafeRaw: vy))")
+            sums.append("sum(\(unsafeRaw: vy) * \(unsafeRaw: vy))")
+            if let x {
+                let vx = "v\(x)"
+                sums.append("sum(\(unsafeRaw: vx))")
+                sums.append("sum(\(unsafeRaw: vx) * \(unsafeRaw: vx))")
+                sums.append("sum(\(unsafeRaw: vx) * \(unsafeRaw: vy))")
+            } else {
+                sums.append(contentsOf: ["0::float8", "0::float8", "0::float8"])
+            }
+        }
+        let slice: SQLQuery = attribute.map { "u.attributes ->> \($0)" } ?? "NULL::text"
+        let units: SQLQuery = attribute == nil ? "" : "LEFT JOIN units u ON u.unit = a.unit"
+        let query: SQLQuery = """
+            SELECT \(SQLQuery.joined(sums, separator: ", "))
+            FROM (SELECT \(slice) AS s, a.arm, \(segment) AS seg, \(SQLQuery.joined(values, separator: ", "))
+                  FROM assignments a \(units) \(SQLQuery.joined(joins, separator: " "))
+                  WHERE a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out) q
+            GROUP BY s, arm, seg
+            """
+        // Per slice (nil: no attribute): per pair and arm the sums, and per segment the units per arm.
+        struct Gathered {
+            var stats: [[String: CovariateSummary]]
+            var counts: [Int: [Int]]
+            var units = 0
+            mutating func merge(_ o: Gathered) {
+                for k in stats.indices { stats[k].merge(o.stats[k]) { $0 + $1 } }
+                counts.merge(o.counts) { zip($0, $1).map { $0 + $1 } }
+                units += o.units
+            }
+        }
+        let position = armIndex(e.arms.map(\.name))
+        var gathered: [String?: Gathered] = [:]
+        for row in try c.query(query) {
+            let name = try row.decode(column: 0, as: String?.self)
+            let arm = try row.decode(column: 1, as: String.self)
+            let seg = try row.decode(column: 2, as: Int32.self)
+            let n = try row.decode(column: 3, as: Double.self)
+            var g = gathered[name] ?? Gathered(stats: Array(repeating: [:], count: pairs.count), counts: [:])
+            for k in 0..<pairs.count {
+                let f = { (j: Int) throws -> Double in try row.decode(column: 4 + 5 * k + j, as: Double.self) }
+                g.stats[k][arm, default: .zero] += CovariateSummary(count: n, sumY: try f(0), sumY2: try f(1), sumX: try f(2), sumX2: try f(3), sumXY: try f(4))
+            }
+            if seg >= 0, let index = position[arm] {
+                g.counts[Int(seg), default: Array(repeating: 0, count: e.arms.count)][index] += Int(n)
+            }
+            g.units += Int(n)
+            gathered[name] = g
+        }
+        func block(_ name: String?, _ g: Gathered) -> Block {
+            let checked = g.counts.keys.sorted().compactMap { k -> (counts: [Int], weights: [Double])? in
+                segments[k].1.count == e.arms.count ? (g.counts[k]!, segments[k].1) : nil
+            }
+            return Block(slice: name, statistics: g.stats, units: g.units, sampleRatio: SampleRatioMismatch(segments: checked))
+        }
+        guard let attribute else {
+            return [block(nil, gathered[nil] ?? Gathered(stats: Array(repeating: [:], count: pairs.count), counts: [:]))]
+        }
+        let named = gathered.compactMap { key, value in key.map { ($0, value) } }.sorted { ($0.1.units, $1.0) > ($1.1.units, $0.0) }
+        guard !named.isEmpty else {
+            throw PlatformError(.notFound, "no unit of experiment \"\(e.name)\" has the attribute \"\(attribute)\"; unit attributes come from import units")
+        }
+        var blocks = named.prefix(namedSlices).map { block($0.0, $0.1) }
+        if named.count > namedSlices {
+            var other = Gathered(stats: Array(repeating: [:], count: pairs.count), counts: [:])
+            for (_, g) in named.dropFirst(namedSlices) { other.merge(g) }
+            blocks.append(block("(other)", other))
+        }
+        if let none = gathered[nil] { blocks.append(block("(none)", none)) }
+        return blocks
+    }
+}
+
+extension CovariateSummary {
+    static var zero: CovariateSummary { CovariateSummary(count: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0) }
+
+    static func + (a: CovariateSummary, b: CovariateSummary) -> CovariateSummary {
+        var sum = a
+        sum += b
+        return sum
+    }
+
+    static func += (a: inout CovariateSummary, b: CovariateSummary) {
+        a.count += b.count
+        a.sumY += b.sumY
+        a.sumY2 += b.sumY2
+        a.sumX += b.sumX
+        a.sumX2 += b.sumX2
+        a.sumXY += b.sumXY
+    }
+}

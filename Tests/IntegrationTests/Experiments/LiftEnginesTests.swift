@@ -1,0 +1,206 @@
+import Foundation
+import XCTest
+import _TestSupport
+@testable import Platform
+import Randomization
+import Stats
+
+/// `report lift` with the sequential and Bayesian engines, capped metrics and breakdowns by a unit
+/// attribute, each against the same computation on the rows in memory (the engines themselves are
+/// checked against gbstats and scipy in StatsTests).
+final class LiftEnginesTests: ExperimentTestCase {
+    let arms = [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]
+
+    /// A running experiment over n units with revenue (long-tailed, +10% in treatment) and a
+    /// pre-period covariate; returns each unit's arm and values.
+    private func experiment(units n: Int, seed: UInt64 = 20261206) throws -> [(unit: String, arm: String, y: Double, x: Double)] {
+        try ExperimentCatalog.create(.init(name: "e", arms: arms), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<n), in: store)
+        let assigned = try store.connection.query("SELECT unit, arm FROM assignments ORDER BY unit").decode((String, String).self)
+        var g = SeededGenerator(seed: seed)
+        var rows: [(String, String, Double, Double)] = []
+        var revenue = "unit,value\n", pre = "unit,value\n"
+        for (unit, arm) in assigned {
+            let x = Double.random(in: 0...20, using: &g)
+            // A heavy tail: one unit in 50 spends 50 to 100 times more.
+            let whale = Double.random(in: 0..<1, using: &g) < 0.02 ? Double.random(in: 50...100, using: &g) : 1
+            let y = ((arm == "treatment" ? 1.1 : 1) * (5 + 0.5 * x + Double.random(in: 0...4, using: &g)) * whale * 1000).rounded() / 1000
+            rows.append((unit, arm, y, x))
+            revenue += "\(unit),\(y)\n"; pre += "\(unit),\(x)\n"
+        }
+        try Metrics.importOutcomes(path: try csv(revenue), metric: "revenue", kind: nil, in: store)
+        try Metrics.importOutcomes(path: try csv(pre), metric: "pre", kind: nil, in: store)
+        return rows
+    }
+
+    private func summaries(_ rows: [(unit: String, arm: String, y: Double, x: Double)], cap: Double = .infinity)
+        -> (control: CovariateSummary, treatment: CovariateSummary) {
+        func s(_ arm: String) -> CovariateSummary {
+            let mine = rows.filter { $0.arm == arm }
+            return CovariateSummary(y: mine.map { min($0.y, cap) }, x: mine.map(\.x))
+        }
+        return (s("control"), s("treatment"))
+    }
+
+    private func treatment(_ r: LiftReport.Result, slice: String? = nil) throws -> LiftReport.Row {
+        try XCTUnwrap(r.rows.first { $0.arm == "treatment" && $0.slice == slice })
+    }
+
+    func testSequentialAndBayesianReportsEqualTheEnginesOnTheRows() throws {
+        let rows = try experiment(units: 3000)
+        let (c, t) = summaries(rows)
+        var options = LiftReport.Options(metrics: ["revenue"])
+        options.sequential = 5000
+        let sequential = try treatment(try LiftReport.run("e", options: options, in: store))
+        let expected = SequentialTest.effect(ArmDifference(control: .sampleMean(c.outcome), treatment: .sampleMean(t.outcome), relative: true))
+        let relative = try XCTUnwrap(sequential.relative)
+        XCTAssertEqual(relative.lower, expected.lower, accuracy: 1e-9)
+        XCTAssertEqual(relative.upper, expected.upper, accuracy: 1e-9)
+        let fixed = try treatment(try LiftReport.run("e", options: .init(metrics: ["revenue"]), in: store))
+        XCTAssertGreaterThan(relative.upper - relative.lower, try XCTUnwrap(fixed.relative).upper - fixed.relative!.lower,
+                             "an always-valid interval is wider than the fixed-horizon one")
+
+        // CUPED with the sequential engine: θ from the two arms pooled, as gbstats.
+        options.cuped = "pre"
+        let adjusted = try treatment(try LiftReport.run("e", options: options, in: store))
+        let ra = ArmStatistic.regressionAdjusted(control: c, treatment: t, outcomeIsProportion: false, covariateIsProportion: false)
+        let expectedRA = SequentialTest.effect(ArmDifference(control: ra.control, treatment: ra.treatment, relative: false))
+        XCTAssertEqual(try XCTUnwrap(adjusted.absolute).lower, expectedRA.lower, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(adjusted.absolute).pValue, expectedRA.pValue, accuracy: 1e-12)
+
+        var bayes = LiftReport.Options(metrics: ["revenue"])
+        bayes.engine = .bayesian
+        bayes.prior = GaussianPrior(mean: 0, standardDeviation: 0.3)
+        let report = try LiftReport.run("e", options: bayes, in: store)
+        let row = try treatment(report)
+        let d = ArmDifference(control: .sampleMean(c.outcome), treatment: .sampleMean(t.outcome), relative: true)
+        let posterior = BayesianEffect(d, prior: GaussianPrior(mean: 0, standardDeviation: 0.3))
+        let decision = try XCTUnwrap(row.decision)
+        XCTAssertEqual(decision.chanceToWin, posterior.chanceToWin, accuracy: 1e-12)
+        XCTAssertEqual(decision.riskTreatment, posterior.riskTreatment, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(row.relative).lower, posterior.lower, accuracy: 1e-12)
+        XCTAssertNil(row.adjustedP, "no p-values with the Bayesian engine")
+        XCTAssertEqual(row.significant, posterior.chanceToWin > 0.95 || posterior.chanceToWin < 0.05)
+        XCTAssertEqual(report.engine, .bayesian)
+    }
+
+    func testCapsAreAppliedBeforeAnalysisFixedAndPercentile() throws {
+        let rows = try experiment(units: 2000)
+        try Metrics.setCap("revenue", to: .value(40), in: store)
+        let capped = try treatment(try LiftReport.run("e", options: .init(metrics: ["revenue"]), in: store))
+        let (c, t) = summaries(rows, cap: 40)
+        let expected = Welch.absolute(control: c.outcome, treatment: t.outcome)
+        XCTAssertEqual(try XCTUnwrap(capped.absolute).estimate, expected.estimate, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(capped.absolute).upper, expected.upper, accuracy: 1e-9)
+
+        // The 95th percentile of the experiment's units' values, interpolated linearly (numpy's default).
+        try Metrics.setCap("revenue", to: .percentile(0.95), in: store)
+        let sorted = rows.map(\.y).sorted()
+        let h = 0.95 * Double(sorted.count - 1), k = Int(h)
+        let p95 = sorted[k] + (h - Double(k)) * (sorted[k + 1] - sorted[k])
+        var options = LiftReport.Options(metrics: ["revenue"], cuped: "pre")
+        options.correction = .none
+        let report = try LiftReport.run("e", options: options, in: store)
+        XCTAssertEqual(try XCTUnwrap(report.caps.first).value, p95, accuracy: 1e-9)
+        let (pc, pt) = summaries(rows, cap: p95)
+        let cuped = CUPED(arms: [pc, pt]).absoluteEffect(control: pc, treatment: pt)
+        XCTAssertEqual(try XCTUnwrap(try treatment(report).absolute).estimate, cuped.estimate, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(try treatment(report).absolute).standardError, cuped.standardError, accuracy: 1e-9)
+        // Capping narrows a long-tailed metric's interval.
+        try Metrics.setCap("revenue", to: nil, in: store)
+        let uncapped = try treatment(try LiftReport.run("e", options: options, in: store))
+        XCTAssertLessThan(try treatment(report).absolute!.standardError, uncapped.absolute!.standardError)
+        XCTAssertTrue(try LiftReport.run("e", options: options, in: store).caps.isEmpty)
+    }
+
+    func testBreakdownByAttributeGivesEachSliceItsWelchTestAndSRM() throws {
+        let rows = try experiment(units: 3000)
+        // 25 countries of falling size, and 100 units without a country.
+        var units = "unit,country\n"
+        var country: [String: String] = [:]
+        for (k, row) in rows.enumerated() where k >= 100 {
+            let c = "c" + String(format: "%02d", min(24, Int((Double(k - 100) / 2900).squareRoot() * 25)))
+            country[row.unit] = c
+            units += "\(row.unit),\(c)\n"
+        }
+        try UnitImport.run(path: try csv(units), in: store)
+        var options = LiftReport.Options(metrics: ["revenue"])
+        options.by = "country"
+        options.correction = .none
+        let report = try LiftReport.run("e", options: options, in: store)
+        XCTAssertEqual(report.slices.count, 22, "20 named slices, (other) and (none)")
+        XCTAssertEqual(report.slices[20].name, "(other)")
+        XCTAssertEqual(report.slices[21].name, "(none)")
+        XCTAssertEqual(report.slices[21].units, 100)
+        XCTAssertEqual(report.slices.map(\.units).reduce(0, +), 3000)
+        XCTAssertEqual(report.slices.prefix(20).map(\.units), report.slices.prefix(20).map(\.units).sorted(by: >))
+        let named = Set(report.slices.prefix(20).map(\.name))
+        for slice in report.slices {
+            let mine = rows.filter {
+                switch slice.name {
+                case "(none)": return country[$0.unit] == nil
+                case "(other)": return country[$0.unit].map { !named.contains($0) } ?? false
+                default: return country[$0.unit] == slice.name
+                }
+            }
+            XCTAssertEqual(mine.count, slice.units, slice.name)
+            let (c, t) = summaries(mine)
+            let expected = Welch.absolute(control: c.outcome, treatment: t.outcome)
+            let row = try treatment(report, slice: slice.name)
+            XCTAssertEqual(try XCTUnwrap(row.absolute).estimate, expected.estimate, accuracy: 1e-9, slice.name)
+            XCTAssertEqual(try XCTUnwrap(row.absolute).pValue, expected.pValue, accuracy: 1e-9, slice.name)
+            let srm = try XCTUnwrap(slice.sampleRatio)
+            let expectedSRM = try XCTUnwrap(SampleRatioMismatch(counts: [Int(c.count), Int(t.count)], weights: [50, 50]))
+            XCTAssertEqual(srm.pValue, expectedSRM.pValue, accuracy: 1e-12, slice.name)
+        }
+        // Holm across the slices: the family is every slice's comparison.
+        options.correction = .holm
+        let corrected = try LiftReport.run("e", options: options, in: store)
+        let raw = corrected.rows.compactMap { $0.absolute?.pValue }
+        XCTAssertEqual(raw.count, 22)
+        XCTAssertEqual(corrected.rows.compactMap(\.adjustedP), MultipleTesting.holm.adjust(raw))
+    }
+
+    func testBadOptionsGetOneLineErrors() throws {
+        _ = try experiment(units: 200)
+        func refused(_ options: LiftReport.Options, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertThrowsError(try LiftReport.run("e", options: options, in: store), file: file, line: line) {
+                XCTAssertEqual("\($0)", message, file: file, line: line)
+            }
+        }
+        var both = LiftReport.Options(metrics: ["revenue"])
+        both.engine = .bayesian
+        both.sequential = 5000
+        refused(both, "sequential testing and the Bayesian engine do not combine: the posterior may be read at any time already; choose one")
+        var prior = LiftReport.Options(metrics: ["revenue"])
+        prior.engine = .bayesian
+        prior.prior = GaussianPrior(mean: 0, standardDeviation: 0)
+        refused(prior, "the prior's standard deviation must be greater than 0")
+        var by = LiftReport.Options(metrics: ["revenue"])
+        by.by = "planet"
+        refused(by, "no unit of experiment \"e\" has the attribute \"planet\"; unit attributes come from import units")
+        XCTAssertThrowsError(try Metrics.setCap("revenue", to: .percentile(1.5), in: store)) {
+            XCTAssertEqual("\($0)", "metric \"revenue\": the cap percentile must be between 0 and 1, exclusive (0.99 for the 99th); got 1.5")
+        }
+        XCTAssertThrowsError(try Metrics.create(.init(name: "p", kind: .proportion, cap: .value(1)), in: store)) {
+            XCTAssertEqual("\($0)", "metric \"p\": only mean metrics are capped (a ratio's parts carry their own caps; a proportion is 0 or 1)")
+        }
+        XCTAssertEqual(try count("SELECT count(*) FROM metrics WHERE cap IS NOT NULL OR cap_percentile IS NOT NULL OR name = 'p'"), 0)
+
+        // Cluster designs refuse the unit-level engines, and say why.
+        try ClusterImport.run(path: try csv("unit,cluster\n" + (0..<200).map { "u\($0),cell-\($0 % 10)" }.joined(separator: "\n") + "\n"),
+                              mapping: "cells", in: store)
+        var d = ExperimentCatalog.Definition(name: "c", arms: arms)
+        d.design = .cluster
+        d.parameters.clusters = "cells"
+        try ExperimentCatalog.create(d, in: store)
+        try ExperimentCatalog.start("c", in: store)
+        try Assigner.assignBulk("c", unitsFile: try unitsFile(0..<200), in: store)
+        var sequential = LiftReport.Options(metrics: ["revenue"])
+        sequential.sequential = 5000
+        XCTAssertThrowsError(try LiftReport.run("c", options: sequential, in: store)) {
+            XCTAssertEqual("\($0)", "sequential testing is not available here: a cluster design is analysed with cluster-robust errors over clusters, and these need independent units")
+        }
+    }
+}
