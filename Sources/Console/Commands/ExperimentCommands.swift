@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Platform
+import Stats
 import Randomization
 
 /// `experiment create|list|show|start|stop|set|phase`
@@ -8,7 +9,7 @@ struct ExperimentCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Define and run experiments: user splits, switchbacks and cluster designs.",
-        subcommands: [Create.self, List.self, Show.self, Start.self, Stop.self, Set.self, Phase.self]
+        subcommands: [Create.self, List.self, Show.self, Start.self, Stop.self, Set.self, Phase.self, Plan.self]
     )
 
     struct Create: ConsoleCommand {
@@ -188,6 +189,75 @@ struct ExperimentCommands: ParsableCommand {
         func run(in context: CommandContext) throws -> CommandOutput {
             let e = try ExperimentCatalog.newPhase(name, seed: seed, in: context.store())
             return .summary("experiment \(e.name) is in phase \(e.phase) with seed \(e.seed)", experimentFields(e))
+        }
+    }
+}
+
+extension ExperimentCommands {
+    /// `experiment plan [NAME] --metric M (--experiment E | --baseline-mean X --baseline-sd S | --proportion P) (--mde D [--relative] | --units N) …`
+    struct Plan: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Units and days an experiment needs to detect an effect, or the effect a number of units detects.",
+            discussion: """
+                Two-sided, normal approximation (as statsmodels' NormalIndPower). The variance comes from a baseline, a \
+                conversion rate, or stored data: an experiment's units (--experiment) or the metric's history; --cuped \
+                reduces it by the pre-period metric's 1 − ρ². With several treatment arms, α is split across the \
+                comparisons (Bonferroni: the strictest step of the report's Holm or Benjamini–Hochberg correction). \
+                With --sequential, the units the sequential intervals need. NAME takes a draft experiment's arms.
+                """)
+        @Argument(help: "A (draft) experiment whose arms to plan for.") var name: String?
+        @Option(help: "The metric.") var metric: String?
+        @Option(help: "Read the variance from this experiment's units.") var experiment: String?
+        @Option(parsing: .unconditional, help: "A baseline mean instead of stored data.", transform: ValueParsing.decimal) var baselineMean: Double?
+        @Option(parsing: .unconditional, help: "A baseline unit-level standard deviation.", transform: ValueParsing.decimal) var baselineSd: Double?
+        @Option(parsing: .unconditional, help: "A baseline conversion rate instead of stored data.", transform: ValueParsing.decimal) var proportion: Double?
+        @Option(parsing: .unconditional, help: "The minimum detectable effect (absolute; relative with --relative).", transform: ValueParsing.decimal) var mde: Double?
+        @Flag(help: "--mde is relative to the baseline mean (0.02 for 2%).") var relative = false
+        @Option(help: "The units available in all: gives the minimum detectable effect instead.") var units: Int?
+        @Option(help: "Arms and weights: control:50,treatment:50 (default, or NAME's arms).") var arms: String?
+        @Option(parsing: .unconditional, help: "The significance level.", transform: ValueParsing.decimal) var alpha: Double = 0.05
+        @Option(parsing: .unconditional, help: "The power.", transform: ValueParsing.decimal) var power: Double = 0.8
+        @Option(parsing: .unconditional, help: "Units entering per day, for the duration.", transform: ValueParsing.decimal) var unitsPerDay: Double?
+        @Option(help: "A pre-period metric for CUPED.") var cuped: String?
+        @Flag(help: "Plan for sequential intervals (GrowthBook's; tuning 5000 unless --tuning).") var sequential = false
+        @Option(parsing: .unconditional, help: "The sequential tuning parameter.", transform: ValueParsing.decimal) var tuning: Double?
+        @Option(help: "holm, bh or none: the report's correction.") var correction: String = "holm"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let method = MultipleTesting(rawValue: correction) else { throw ConsoleError("--correction must be holm, bh or none") }
+            if tuning != nil, !sequential { throw ConsoleError("--tuning needs --sequential") }
+            var r = ExperimentPlan.Request()
+            (r.metric, r.experiment, r.baselineMean, r.baselineSD, r.proportion) = (metric, experiment, baselineMean, baselineSd, proportion)
+            (r.mde, r.units, r.relative, r.alpha, r.power, r.unitsPerDay, r.cuped) = (mde, units, relative, alpha, power, unitsPerDay, cuped)
+            r.correction = method
+            if sequential { r.sequential = tuning ?? SequentialTest.defaultTuning }
+            if let arms { r.arms = try ValueParsing.arms(arms) }
+            else if let name { r.arms = try ExperimentCatalog.get(name, in: context.store()).arms }
+            let needsStore = experiment != nil || (baselineMean == nil && proportion == nil)
+            let p = try ExperimentPlan.run(r, in: needsStore ? try context.store() : nil)
+            return planOutput(p, relative: relative)
+        }
+
+        func planOutput(_ p: ExperimentPlan.Plan, relative: Bool) -> CommandOutput {
+            let perArm = p.unitsPerArm.map { "\($0.arm) \($0.units)" }.joined(separator: ", ")
+            var text = "Plan" + (p.metric.map { " for \($0)" } ?? "") + " from \(p.source): "
+            text += p.baselineMean.map { "mean \(NumberFormat.rounded($0, .significant(6))), " } ?? ""
+            text += "sd \(NumberFormat.rounded(p.standardDeviation, .significant(6)))"
+            text += p.varianceReduction.map { " after CUPED removed \(NumberFormat.percent($0))% of the variance" } ?? ""
+            text += "\n\(p.sequential == nil ? "Fixed horizon" : "Sequential (tuning \(NumberFormat.shortest(p.sequential!)))"), two-sided, "
+            text += "α \(NumberFormat.rounded(p.alphaPerComparison, .significant(4))) per comparison (\(p.comparisons) against control), power \(NumberFormat.shortest(p.power))\n"
+            text += "Minimum detectable effect: \(NumberFormat.rounded(p.mde, .significant(6)))"
+            text += p.relativeMDE.map { " (\(NumberFormat.rounded($0 * 100, .significant(4)))% of the baseline mean)" } ?? ""
+            text += "\nUnits: \(perArm); \(p.totalUnits) in all" + (p.days.map { "; \($0) days at the given traffic" } ?? "") + "\n"
+            return .summary(text, [
+                ("units_per_arm", .object(p.unitsPerArm.map { ($0.arm, .int($0.units)) })), ("total_units", .int(p.totalUnits)),
+                ("days", p.days.map { .int($0) } ?? .null), ("mde", .double(p.mde)),
+                ("relative_mde", p.relativeMDE.map { .double($0) } ?? .null), ("standard_deviation", .double(p.standardDeviation)),
+                ("baseline_mean", p.baselineMean.map { .double($0) } ?? .null),
+                ("variance_reduction", p.varianceReduction.map { .double($0) } ?? .null),
+                ("alpha_per_comparison", .double(p.alphaPerComparison)), ("power", .double(p.power)),
+                ("sequential_tuning", p.sequential.map { .double($0) } ?? .null), ("source", .string(p.source)),
+            ])
         }
     }
 }

@@ -31,9 +31,9 @@ public struct CovariateSummary: Sendable, Equatable {
     public var outcome: SampleSummary { SampleSummary(count: count, sum: sumY, sumOfSquares: sumY2) }
     var meanX: Double { sumX / count }
     /// Σ(x − x̄)², Σ(y − ȳ)², Σ(x − x̄)(y − ȳ).
-    var centeredXX: Double { sumX2 - sumX * sumX / count }
-    var centeredYY: Double { sumY2 - sumY * sumY / count }
-    var centeredXY: Double { sumXY - sumX * sumY / count }
+    public var centeredXX: Double { sumX2 - sumX * sumX / count }
+    public var centeredYY: Double { sumY2 - sumY * sumY / count }
+    public var centeredXY: Double { sumXY - sumX * sumY / count }
 }
 
 /// CUPED (Deng, Xu, Kohavi & Walker 2013): y − θ(x − x̄) with θ from the pooled within-arm

@@ -203,4 +203,51 @@ final class LiftEnginesTests: ExperimentTestCase {
             XCTAssertEqual("\($0)", "sequential testing is not available here: a cluster design is analysed with cluster-robust errors over clusters, and these need independent units")
         }
     }
+
+    /// `experiment plan`: the textbook sizes from a baseline, the variance of stored data (pooled
+    /// within arms, reduced by CUPED's ρ²), the split level with several arms, and bad input.
+    func testPlansFromABaselineAndFromStoredData() throws {
+        var r = ExperimentPlan.Request()
+        (r.baselineMean, r.baselineSD, r.mde, r.unitsPerDay) = (100, 20, 2, 1000)
+        let plan = try ExperimentPlan.run(r, in: nil)
+        // statsmodels: NormalIndPower().solve_power(effect_size=0.1, alpha=0.05, power=0.8, ratio=1) = 1569.772…
+        XCTAssertEqual(plan.unitsPerArm.map(\.units), [1570, 1570])
+        XCTAssertEqual(plan.totalUnits, 3140)
+        XCTAssertEqual(plan.days, 4)
+        r.arms = [Arm(name: "control", weight: 34), Arm(name: "a", weight: 33), Arm(name: "b", weight: 33)]
+        let three = try ExperimentPlan.run(r, in: nil)
+        XCTAssertEqual(three.alphaPerComparison, 0.025)
+        XCTAssertGreaterThan(three.totalUnits, plan.totalUnits * 3 / 2)
+        r.arms = [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]
+        (r.mde, r.units) = (nil, 3140)
+        XCTAssertEqual(try ExperimentPlan.run(r, in: nil).mde, 2, accuracy: 0.002, "the units for 2 detect 2")
+
+        let rows = try experiment(units: 3000)
+        var stored = ExperimentPlan.Request()
+        (stored.metric, stored.experiment, stored.mde, stored.relative) = ("revenue", "e", 0.05, true)
+        let fromData = try ExperimentPlan.run(stored, in: store)
+        let (c, t) = summaries(rows)
+        let pooled = ((c.centeredYY + t.centeredYY) / (c.count + t.count - 2)).squareRoot()
+        XCTAssertEqual(fromData.standardDeviation, pooled, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(fromData.baselineMean), c.sumY / c.count, accuracy: 1e-9)
+        stored.cuped = "pre"
+        let withCUPED = try ExperimentPlan.run(stored, in: store)
+        let rho2 = pow(c.centeredXY + t.centeredXY, 2) / ((c.centeredXX + t.centeredXX) * (c.centeredYY + t.centeredYY))
+        XCTAssertEqual(try XCTUnwrap(withCUPED.varianceReduction), rho2, accuracy: 1e-9)
+        XCTAssertLessThan(withCUPED.totalUnits, fromData.totalUnits)
+        stored.sequential = 5000
+        XCTAssertGreaterThan(try ExperimentPlan.run(stored, in: store).totalUnits, withCUPED.totalUnits)
+
+        func refused(_ change: (inout ExperimentPlan.Request) -> Void, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+            var bad = ExperimentPlan.Request()
+            (bad.baselineMean, bad.baselineSD, bad.mde) = (100, 20, 2)
+            change(&bad)
+            XCTAssertThrowsError(try ExperimentPlan.run(bad, in: nil), file: file, line: line) { XCTAssertEqual("\($0)", message, file: file, line: line) }
+        }
+        refused({ $0.mde = 0 }, "the minimum detectable effect must be greater than 0; got 0")
+        refused({ $0.power = 1 }, "power must be between 0 and 1, exclusive; got 1")
+        refused({ $0.alpha = 0 }, "alpha must be between 0 and 1, exclusive; got 0")
+        refused({ $0.baselineSD = -1 }, "the baseline standard deviation must be greater than 0; got -1")
+        refused({ $0.units = 100 }, "give the minimum detectable effect or the units available, not both")
+    }
 }
