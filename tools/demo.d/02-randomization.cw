@@ -3,6 +3,12 @@
 holdout set --percent 5
 holdout check user-42
 
+# Plan before launch: a 2% lift in revenue (mean 20, sd 2) at 80% power, with 500 users a day.
+# Two-sided, the normal approximation (statsmodels' NormalIndPower); --sequential gives the units
+# the always-valid intervals need, for a team that will look every day.
+experiment plan --metric revenue --baseline-mean 20 --baseline-sd 2 --mde 0.02 --relative --units-per-day 500
+experiment plan --metric revenue --baseline-mean 20 --baseline-sd 2 --mde 0.02 --relative --units-per-day 500 --sequential
+
 # A user-level A/B test. Hashing is GrowthBook's (FNV-1a, hash version 2): the same unit lands in
 # the same arm on every machine, forever.
 experiment create checkout-button --arms control:50,treatment:50

@@ -24,6 +24,31 @@ db rebuild-sums
 # CUPED with the pre-period metric: the same effect, a narrower interval.
 report lift checkout-button --metric revenue --cuped revenue_pre
 
+# The next test on revenue, planned from this one's data: CUPED's pre-period metric cuts the
+# variance, and so the units needed.
+experiment plan --metric revenue --experiment checkout-button --mde 0.01 --relative --units-per-day 500
+experiment plan --metric revenue --experiment checkout-button --cuped revenue_pre --mde 0.01 --relative --units-per-day 500
+
+# A daily readout: sequential intervals (GrowthBook's, Waudby-Smith et al. 2023) stay valid however
+# often the team looks, so this can run every morning and stop the test the day it turns up.
+report lift checkout-button --metric revenue --metric converted --sequential
+
+# GrowthBook's Bayesian engine: chance to win and the expected loss (risk) of each decision, with a
+# flat prior or a Gaussian prior on the relative lift. The page plots each arm's posterior.
+report lift checkout-button --metric revenue --metric converted --engine bayesian
+report lift checkout-button --metric revenue --engine bayesian --prior-mean 0 --prior-sd 0.05 --html bayesian.html
+
+# Long-tailed revenue, capped at the experiment's 99th percentile before analysis (GrowthBook's
+# percentile capping), then uncapped again.
+metric set revenue --cap-percentile 0.99
+report lift checkout-button --metric revenue --cuped revenue_pre
+metric set revenue --no-cap
+
+# A breakdown by country, from unit attributes: each slice with its lift, interval and SRM check,
+# Holm across all slices. Exploratory: the test was powered for the whole, not for each country.
+import units ../tools/demo.d/data/user-attributes.csv
+report lift checkout-button --metric revenue --by country
+
 # The cluster test: couriers share their geo cell's arm, so the cell is the unit of variance
 # (cluster-robust CR1 errors, t with G − 1 degrees of freedom). True effect: +1.5 deliveries.
 import outcomes ../tools/demo.d/data/deliveries.csv --metric deliveries

@@ -54,7 +54,7 @@ struct LiftPresenter {
         text += "; " + r.method
         text += "\n" + AlignedFormat().render(.table(table))
         for cap in r.caps {
-            text += "\(cap.metric): each unit's value \(cap.cap)" + (cap.cap == .value(cap.value) ? "\n" : " (\(NumberFormat.shortest(cap.value)))\n")
+            text += "\(cap.metric): each unit's value \(cap.cap)" + (cap.cap == .value(cap.value) ? "\n" : " (\(NumberFormat.rounded(cap.value, .significant(6))))\n")
         }
         if let by = r.by {
             text += "By \(by): exploratory; " + (bayesian ? "no correction applies to chances to win" : "p corrected across every slice")
