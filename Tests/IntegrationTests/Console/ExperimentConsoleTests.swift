@@ -125,4 +125,53 @@ final class ExperimentConsoleTests: ConsoleTestCase {
         XCTAssertTrue(html.contains("<svg"))
         XCTAssertTrue(html.contains("orders · treatment"))
     }
+
+    /// `experiment plan` and the report's engines through the binary: the documented JSON keys, and
+    /// one-line errors for bad options (issue 18's list).
+    func testPlanAndEnginesInJSONAndTheirErrors() throws {
+        let units = directory.appendingPathComponent("units.csv"), revenue = directory.appendingPathComponent("revenue.csv")
+        try ("unit\n" + (0..<400).map { "u\($0)" }.joined(separator: "\n") + "\n").write(to: units, atomically: true, encoding: .utf8)
+        try ("unit,value\n" + (0..<400).map { "u\($0),\(Double($0 % 17) + 0.5)" }.joined(separator: "\n") + "\n")
+            .write(to: revenue, atomically: true, encoding: .utf8)
+        let script = """
+            experiment plan --baseline-mean 100 --baseline-sd 20 --mde 2 --units-per-day 1000
+            experiment create e --arms control:50,treatment:50
+            experiment start e
+            assign e --units \(units.path)
+            import outcomes \(revenue.path) --metric revenue
+            report lift e --metric revenue --engine bayesian
+            report lift e --metric revenue --sequential
+            experiment plan --baseline-mean 100 --baseline-sd 20 --mde 0
+            experiment plan --baseline-mean 100 --baseline-sd 20 --mde 2 --power 1
+            experiment plan --baseline-mean 100 --baseline-sd 20 --mde 2 --alpha 0
+            report lift e --metric revenue --engine bayesian --prior-mean 0 --prior-sd 0
+            metric set revenue --cap-percentile 1.5
+            report lift e --metric revenue --by planet
+            report lift e --metric revenue --sequential --engine bayesian
+            """
+        let run = try CausewayBinary.run(["--db", url, "--format", "json", "-f", "-"], input: script)
+        XCTAssertEqual(run.status, 1)
+        let docs = run.stdout.split(separator: "\n")
+        let plan = try json(docs[0])
+        XCTAssertEqual(plan["units_per_arm"] as? [String: Int], ["control": 1570, "treatment": 1570])
+        XCTAssertEqual(plan["total_units"] as? Int, 3140)
+        XCTAssertEqual(plan["days"] as? Int, 4)
+        XCTAssertEqual(plan["mde"] as? Double, 2)
+        let bayes = try XCTUnwrap((try json(docs[5])["rows"] as? [[String: Any]])?.last)
+        for key in ["chance_to_win", "risk_control", "risk_treatment", "lift_low", "lift_high", "rel_low", "rel_high"] {
+            XCTAssertNotNil(bayes[key] as? Double, key)
+        }
+        XCTAssertNil(bayes["p"])
+        XCTAssertEqual(try json(docs[6])["sequential_tuning"] as? Double, 5000)
+        XCTAssertEqual(run.stderr, """
+            causeway:<stdin>:8: ERROR: --mde must be greater than 0; got 0
+            causeway:<stdin>:9: ERROR: --power must be between 0 and 1, exclusive; got 1
+            causeway:<stdin>:10: ERROR: --alpha must be between 0 and 1, exclusive; got 0
+            causeway:<stdin>:11: ERROR: --prior-sd must be greater than 0; got 0
+            causeway:<stdin>:12: ERROR: metric "revenue": --cap-percentile must be between 0 and 1, exclusive (0.99 for the 99th); got 1.5
+            causeway:<stdin>:13: ERROR: no unit of experiment "e" has the attribute "planet"; unit attributes come from import units
+            causeway:<stdin>:14: ERROR: --sequential and the Bayesian --engine do not combine: the posterior may be read at any time already; choose one
+
+            """)
+    }
 }
