@@ -239,7 +239,7 @@ do {
         report("the 99th percentile alone (SQL)", rows: count, seconds: percentileTime)
         try step("50 countries as unit attributes") {
             try connection.execute("""
-                INSERT INTO units (unit, attributes) SELECT 'u' || g, jsonb_build_object('country', 'c' || (hashint4(g) & 2147483647) % 50)
+                INSERT INTO units (unit, attributes) SELECT 'u' || g, jsonb_build_object('country', 'c' || (hashint8(g) & 2147483647) % 50)
                 FROM generate_series(1, \(count)) g
                 """)
             try connection.execute("ANALYZE units")

@@ -33,12 +33,7 @@ extension LiftReport {
             case .value(let v)?:
                 caps.ordered.append((metric.name, .value(v), v))
             case .percentile(let p)?:
-                let value = try c.query("""
-                    SELECT percentile_cont(\(p)) WITHIN GROUP (ORDER BY t.value)
-                    FROM assignments a JOIN unit_totals t ON t.unit = a.unit AND t.metric = \(metric.name)
-                    WHERE a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out
-                    """).decode(Double?.self).first ?? nil
-                if let value { caps.ordered.append((metric.name, .percentile(p), value)) }
+                if let value = try percentileCap(p, metric: metric, experiment: e, on: c) { caps.ordered.append((metric.name, .percentile(p), value)) }
             }
         }
         return caps
@@ -177,5 +172,103 @@ extension CovariateSummary {
         a.sumX += b.sumX
         a.sumX2 += b.sumX2
         a.sumXY += b.sumXY
+    }
+}
+
+extension LiftReport {
+    /// The kept sums with caps applied, without reading every unit: a cap changes only the units
+    /// above it, so per arm the report takes away what those units add beyond their caps —
+    /// Σy − Σ(y − y'), Σy² − Σ(y² − y'²), Σxy − Σ(xy − x'y') with y' = min(y, cap) — reading the units
+    /// over a cap (the top 1% for a 99th-percentile cap) and nothing else.
+    static func applyCaps(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], caps: [String: Double],
+                          to statistics: inout [[String: CovariateSummary]], on c: Connection) throws {
+        for (k, pair) in pairs.enumerated() {
+            let cy = caps[pair.y.name], cx = pair.x.flatMap { caps[$0.name] }
+            guard cy != nil || cx != nil else { continue }
+            var over: [SQLQuery] = []
+            if let cy { over.append("(metric = \(pair.y.name) AND value > \(cy)::float8)") }
+            if let cx, let x = pair.x { over.append("(metric = \(x.name) AND value > \(cx)::float8)") }
+            let x = pair.x?.name ?? pair.y.name
+            let rows = try lookingUpEachUnit(on: c) { try c.query("""
+                SELECT a.arm, coalesce(ty.value, 0), coalesce(tx.value, 0)
+                FROM (SELECT DISTINCT unit FROM unit_totals WHERE \(SQLQuery.joined(over, separator: " OR "))) o
+                JOIN assignments a ON a.unit = o.unit AND a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out
+                LEFT JOIN unit_totals ty ON ty.unit = o.unit AND ty.metric = \(pair.y.name)
+                LEFT JOIN unit_totals tx ON tx.unit = o.unit AND tx.metric = \(x)
+                """).decode((String, Double, Double).self) }
+            for (arm, y, xv) in rows {
+                guard var s = statistics[k][arm] else { continue }
+                let y2 = min(y, cy ?? .infinity)
+                s.sumY -= y - y2
+                s.sumY2 -= y * y - y2 * y2
+                if pair.x != nil {
+                    let x2 = min(xv, cx ?? .infinity)
+                    s.sumX -= xv - x2
+                    s.sumX2 -= xv * xv - x2 * x2
+                    s.sumXY -= xv * y - x2 * y2
+                }
+                statistics[k][arm] = s
+            }
+        }
+    }
+
+    /// A percentile cap's value, PostgreSQL's `percentile_cont` over the values of the experiment's
+    /// units in the phase, read from the top: the kept counts give N, so the quantile is the
+    /// interpolation between the values of descending ranks K − 1 and K − 2 (K = N − ⌊p(N − 1)⌋); those
+    /// are among the units above a threshold taken from a 1% sample of the metric's values, read
+    /// with their assignments. When the threshold turns out too high, or the tail is large (a low
+    /// percentile, a small experiment), it is `percentile_cont` over the whole join.
+    static func percentileCap(_ p: Double, metric: Metrics.Metric, experiment e: Experiment, fromTheTopAbove minimum: Int = 100_000,
+                              on c: Connection) throws -> Double? {
+        let whole: SQLQuery = """
+            SELECT percentile_cont(\(p)) WITHIN GROUP (ORDER BY t.value)
+            FROM assignments a JOIN unit_totals t ON t.unit = a.unit AND t.metric = \(metric.name)
+            WHERE a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out
+            """
+        let n = try c.query("""
+            SELECT coalesce(sum(units), 0)::bigint FROM arm_metric_sums
+            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND arm IS NOT NULL AND metric = \(metric.name)
+            """).decodeOne(Int.self)
+        guard n > 0 else { return nil }
+        let h = p * Double(n - 1), lo = h.rounded(.down)
+        let k = n - Int(lo)
+        guard n >= minimum, Double(k) <= 0.2 * Double(n),
+              let id = try c.query("SELECT id FROM metrics WHERE name = \(metric.name)").decode(Int32.self).first else {
+            return try c.query(whole).decode(Double?.self).first ?? nil
+        }
+        // The sample's quantile (about 100,000 values) twice as deep into the tail as needed, so that the
+        // threshold is below the experiment's K-th largest value unless its values differ a lot from
+        // the metric's.
+        let partition = "unit_totals_m\(id)"
+        let depth = min(0.5, 2 * Double(k) / Double(n))
+        let percent = min(100, max(0.01, 1e7 / Double(n)))
+        guard let threshold = try c.query("""
+            SELECT percentile_disc(\(1 - depth)) WITHIN GROUP (ORDER BY value)
+            FROM \(unsafeRaw: partition) TABLESAMPLE SYSTEM (\(percent))
+            """).decode(Double?.self).first ?? nil else {
+            return try c.query(whole).decode(Double?.self).first ?? nil
+        }
+        let top = try lookingUpEachUnit(on: c) { try c.query("""
+            SELECT t.value FROM unit_totals t
+            JOIN assignments a ON a.unit = t.unit AND a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase)) AND NOT a.held_out
+            WHERE t.metric = \(metric.name) AND t.value >= \(threshold)::float8
+            ORDER BY t.value DESC LIMIT \(Int64(k))
+            """).decode(Double.self) }
+        guard top.count == k else { return try c.query(whole).decode(Double?.self).first ?? nil }
+        let below = top[k - 1], above = k >= 2 ? top[k - 2] : top[k - 1]
+        return below + (h - lo) * (above - below)
+    }
+
+    /// Runs a query over a small share of the units with every join as an index lookup per unit:
+    /// the planner would otherwise hash all of the experiment's assignments (seconds at 10,000,000)
+    /// to join a tail of 100,000 units. The settings last until the end of the statement's block.
+    static func lookingUpEachUnit<T>(on c: Connection, _ body: () throws -> T) throws -> T {
+        try c.execute("SET LOCAL enable_hashjoin = off")
+        try c.execute("SET LOCAL enable_mergejoin = off")
+        defer {
+            try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
+            try? c.execute("SET LOCAL enable_mergejoin TO DEFAULT")
+        }
+        return try body()
     }
 }

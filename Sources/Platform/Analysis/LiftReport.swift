@@ -164,10 +164,12 @@ public enum LiftReport {
         }
         let caps = try resolveCaps(plan.flatMap { [$0.y] + ($0.x.map { [$0] } ?? []) }, experiment: experiment, on: c)
         let blocks: [Block]
-        if options.by != nil || !caps.isEmpty {
+        if options.by != nil {
             blocks = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: options.by, on: c)
         } else {
-            blocks = [Block(slice: nil, statistics: try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c), units: 0, sampleRatio: nil)]
+            var statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
+            if !caps.isEmpty { try applyCaps(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, to: &statistics, on: c) }
+            blocks = [Block(slice: nil, statistics: statistics, units: 0, sampleRatio: nil)]
         }
         let clustered = experiment.design == .cluster
             ? try collectClusters(experiment, pairs: plan.map { ($0.y, $0.metric.kind == .ratio ? $0.x : nil) }, caps: caps.values, on: c) : []

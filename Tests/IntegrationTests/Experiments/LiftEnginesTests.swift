@@ -114,6 +114,32 @@ final class LiftEnginesTests: ExperimentTestCase {
         XCTAssertTrue(try LiftReport.run("e", options: options, in: store).caps.isEmpty)
     }
 
+    /// The percentile read from the top equals `percentile_cont` over the whole join, also when the
+    /// metric's other units lie higher than the experiment's (the sampled threshold is then too high
+    /// and the whole join is read).
+    func testPercentileFromTheTopEqualsPercentileContOverTheJoin() throws {
+        _ = try experiment(units: 3000)
+        let e = try Experiment.load("e", on: store.connection)
+        let metric = try XCTUnwrap(try Metrics.find("revenue", on: store.connection))
+        func whole(_ p: Double) throws -> Double {
+            try store.connection.query("""
+                SELECT percentile_cont(\(p)) WITHIN GROUP (ORDER BY t.value) FROM assignments a
+                JOIN unit_totals t ON t.unit = a.unit AND t.metric = 'revenue' WHERE a.experiment_id = \(e.id)
+                """).decodeOne(Double.self)
+        }
+        for p in [0.9, 0.95, 0.99, 0.999] {
+            let top = try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+                try LiftReport.percentileCap(p, metric: metric, experiment: e, fromTheTopAbove: 0, on: c)
+            }
+            XCTAssertEqual(try XCTUnwrap(top), try whole(p), accuracy: 1e-12, "p = \(p)")
+        }
+        // 20,000 more units of the metric, all above the experiment's values, not in it.
+        try Metrics.importOutcomes(path: try csv("unit,value\n" + (0..<20000).map { "x\($0),\(100_000 + $0)" }.joined(separator: "\n") + "\n"),
+                                   metric: "revenue", kind: nil, in: store)
+        let shifted = try LiftReport.percentileCap(0.99, metric: metric, experiment: e, fromTheTopAbove: 0, on: store.connection)
+        XCTAssertEqual(try XCTUnwrap(shifted), try whole(0.99), accuracy: 1e-12)
+    }
+
     func testBreakdownByAttributeGivesEachSliceItsWelchTestAndSRM() throws {
         let rows = try experiment(units: 3000)
         // 25 countries of falling size, and 100 units without a country.
