@@ -75,7 +75,8 @@ extension LiftReport {
             let t = "t\(k)"
             joins.append("LEFT JOIN unit_totals \(unsafeRaw: t) ON \(unsafeRaw: t).unit = a.unit AND \(unsafeRaw: t).metric = \(m.name)")
             if let cap = caps[m.name] {
-                values.append("coalesce(least(\(unsafeRaw: t).value, \(cap)::float8), 0) AS v\(unsafeRaw: String(k))")
+                // Not least(): it ignores NULL, and a unit without a value counts 0, not the cap.
+                values.append("CASE WHEN \(unsafeRaw: t).value > \(cap)::float8 THEN \(cap)::float8 ELSE coalesce(\(unsafeRaw: t).value, 0) END AS v\(unsafeRaw: String(k))")
             } else {
                 values.append("coalesce(\(unsafeRaw: t).value, 0) AS v\(unsafeRaw: String(k))")
             }

@@ -51,7 +51,9 @@ extension LiftReport {
     static func pivotColumns(_ metrics: [Metrics.Metric], caps: [String: Double] = [:]) -> [SQLQuery] {
         metrics.enumerated().map { k, m in
             if let cap = caps[m.name] {
-                return "least(max(value) FILTER (WHERE metric = \(m.name)), \(cap)::float8) AS v\(unsafeRaw: String(k))"
+                // Not least(): it ignores NULL, and a unit without a value must stay without one.
+                let total: SQLQuery = "max(value) FILTER (WHERE metric = \(m.name))"
+                return "CASE WHEN \(total) > \(cap)::float8 THEN \(cap)::float8 ELSE \(total) END AS v\(unsafeRaw: String(k))"
             }
             return "max(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))"
         }

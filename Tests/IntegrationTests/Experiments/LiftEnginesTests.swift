@@ -114,6 +114,42 @@ final class LiftEnginesTests: ExperimentTestCase {
         XCTAssertTrue(try LiftReport.run("e", options: options, in: store).caps.isEmpty)
     }
 
+    /// The two ways a capped report is computed agree: the kept sums less the units over the caps
+    /// (no breakdown) and the capped totals of every unit (a breakdown with one slice), with units
+    /// that have no value (they count 0, not the cap) and a capped covariate.
+    func testCappedSumsFromTheTailEqualCappedRows() throws {
+        let rows = try experiment(units: 2500)
+        // 300 more units assigned with no revenue and no pre-period value.
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<300, prefix: "quiet"), in: store)
+        try UnitImport.run(path: try csv("unit,all\n" + (rows.map(\.unit) + (0..<300).map { "quiet\($0)" }).map { "\($0),one" }
+            .joined(separator: "\n") + "\n"), in: store)
+        try Metrics.setCap("revenue", to: .percentile(0.97), in: store)
+        try Metrics.setCap("pre", to: .value(15), in: store)
+        var options = LiftReport.Options(metrics: ["revenue"], cuped: "pre")
+        options.correction = .none
+        let tail = try treatment(try LiftReport.run("e", options: options, in: store))
+        options.by = "all"
+        let sliced = try LiftReport.run("e", options: options, in: store)
+        let one = try treatment(sliced, slice: "one")
+        XCTAssertEqual(sliced.slices.map(\.units), [2800])
+        XCTAssertEqual(tail.units, one.units)
+        for (a, b) in [(tail.absolute!.estimate, one.absolute!.estimate), (tail.absolute!.standardError, one.absolute!.standardError),
+                       (tail.relative!.estimate, one.relative!.estimate), (tail.mean, one.mean)] {
+            XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b)))
+        }
+        // And both equal CUPED on the capped values in memory, the quiet units at 0.
+        let cap = try XCTUnwrap(sliced.caps.first { $0.metric == "revenue" }).value
+        let assigned = Dictionary(uniqueKeysWithValues: try store.connection.query("SELECT unit, arm FROM assignments").decode((String, String).self))
+        func arm(_ name: String) -> CovariateSummary {
+            let mine = rows.filter { $0.arm == name }
+            let quiet = (0..<300).filter { assigned["quiet\($0)"] == name }.count
+            return CovariateSummary(y: mine.map { min($0.y, cap) } + Array(repeating: 0, count: quiet),
+                                    x: mine.map { min($0.x, 15) } + Array(repeating: 0, count: quiet))
+        }
+        let (c, t) = (arm("control"), arm("treatment"))
+        XCTAssertEqual(tail.absolute!.estimate, CUPED(arms: [c, t]).absoluteEffect(control: c, treatment: t).estimate, accuracy: 1e-9)
+    }
+
     /// The percentile read from the top equals `percentile_cont` over the whole join, also when the
     /// metric's other units lie higher than the experiment's (the sampled threshold is then too high
     /// and the whole join is read).
