@@ -168,7 +168,15 @@ public enum LiftReport {
             blocks = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: options.by, on: c)
         } else {
             var statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
-            if !caps.isEmpty { try applyCaps(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, to: &statistics, on: c) }
+            if !caps.isEmpty {
+                // Few units above the caps (a high percentile): the kept sums less their excess. Many (a
+                // low fixed cap): every unit's capped value, which costs the same whatever the cap.
+                if try caps.ordered.allSatisfy({ try tailShare(metric: $0.metric, above: $0.value, on: c) <= 0.05 }) {
+                    try applyCaps(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, to: &statistics, on: c)
+                } else {
+                    statistics = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: nil, on: c)[0].statistics
+                }
+            }
             blocks = [Block(slice: nil, statistics: statistics, units: 0, sampleRatio: nil)]
         }
         let clustered = experiment.design == .cluster

@@ -94,6 +94,14 @@ final class LiftEnginesTests: ExperimentTestCase {
         XCTAssertEqual(try XCTUnwrap(capped.absolute).estimate, expected.estimate, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(capped.absolute).upper, expected.upper, accuracy: 1e-9)
 
+        // A cap most units exceed: read from every unit's capped total instead, the same numbers.
+        try Metrics.setCap("revenue", to: .value(8), in: store)
+        XCTAssertGreaterThan(try LiftReport.tailShare(metric: "revenue", above: 8, on: store.connection), 0.3)
+        let low = try treatment(try LiftReport.run("e", options: .init(metrics: ["revenue"]), in: store))
+        let (lc, lt) = summaries(rows, cap: 8)
+        XCTAssertEqual(try XCTUnwrap(low.absolute).estimate, Welch.absolute(control: lc.outcome, treatment: lt.outcome).estimate, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(low.absolute).pValue, Welch.absolute(control: lc.outcome, treatment: lt.outcome).pValue, accuracy: 1e-9)
+
         // The 95th percentile of the experiment's units' values, interpolated linearly (numpy's default).
         try Metrics.setCap("revenue", to: .percentile(0.95), in: store)
         let sorted = rows.map(\.y).sorted()
