@@ -23,6 +23,10 @@ func report(_ label: String, rows: Int, seconds: Double) {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "sequential" {
+    sequentialBench(replications: Int(arguments.dropFirst().first ?? "") ?? 10_000)
+    exit(0)
+}
 if arguments.first == "assign-memory" {
     let count = Int(arguments.dropFirst().first ?? "") ?? 10_000_000
     let units = (0..<1_000_000).map { "user-\($0)" }
@@ -208,83 +212,16 @@ do {
                 }
             }
         }
-        // Issue 18: the engines read the same kept sums; caps and breakdowns read the rows.
-        for (label, engine, tuning) in [("sequential", LiftReport.Engine.frequentist, 5000.0), ("bayesian", .bayesian, nil)] as [(String, LiftReport.Engine, Double?)] {
-            var options = LiftReport.Options(metrics: ["bench_revenue", "bench_sessions", "bench_converted"])
-            options.engine = engine
-            options.sequential = tuning
-            let time = try seconds { _ = try LiftReport.run(name, options: options, in: store) }
-            report("report lift, 3 metrics, \(label)", rows: count, seconds: time)
-        }
-        try Metrics.setCap("bench_revenue", to: .percentile(0.99), in: store)
-        for _ in 0..<2 {
-            let time = try seconds { _ = try LiftReport.run(name, options: .init(metrics: ["bench_revenue"]), in: store) }
-            report("report lift, revenue capped at its 99th percentile", rows: count, seconds: time)
-        }
-        var cappedCUPED = LiftReport.Options(metrics: ["bench_revenue"], cuped: "bench_sessions")
-        cappedCUPED.sequential = 5000
-        let cappedCUPEDTime = try seconds { _ = try LiftReport.run(name, options: cappedCUPED, in: store) }
-        report("report lift, capped revenue, CUPED, sequential", rows: count, seconds: cappedCUPEDTime)
-        try Metrics.setCap("bench_revenue", to: .value(9), in: store)
-        let fixedTime = try seconds { _ = try LiftReport.run(name, options: .init(metrics: ["bench_revenue"]), in: store) }
-        report("report lift, revenue capped at 9", rows: count, seconds: fixedTime)
-        try Metrics.setCap("bench_revenue", to: nil, in: store)
-        // The yardstick for the capped report: the percentile alone, as psql would run it.
-        let percentileTime = try seconds {
-            _ = try connection.query("""
-                SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY t.value) FROM assignments a
-                JOIN unit_totals t ON t.unit = a.unit AND t.metric = 'bench_revenue' WHERE a.experiment_id = \(id) AND NOT a.held_out
-                """).decode(Double?.self)
-        }
-        report("the 99th percentile alone (SQL)", rows: count, seconds: percentileTime)
-        try step("50 countries as unit attributes") {
-            try connection.execute("""
-                INSERT INTO units (unit, attributes) SELECT 'u' || g, jsonb_build_object('country', 'c' || (hashint8(g) & 2147483647) % 50)
-                FROM generate_series(1, \(count)) g
-                """)
-            try connection.execute("ANALYZE units")
-        }
-        var by = LiftReport.Options(metrics: ["bench_revenue"])
-        by.by = "country"
-        for _ in 0..<2 {
-            let time = try seconds { _ = try LiftReport.run(name, options: by, in: store) }
-            report("report lift --by country (50 slices)", rows: count, seconds: time)
-        }
-        by.metrics = ["bench_revenue", "bench_sessions", "bench_converted"]
-        let threeTime = try seconds { _ = try LiftReport.run(name, options: by, in: store) }
-        report("report lift --by country, 3 metrics", rows: count, seconds: threeTime)
-    case "sequential":
-        // sequential REPLICATIONS: A/A tests looked at daily for 30 days, 1,000 units per arm per day:
-        // how often a look ever shows p < 0.05, by fixed-horizon p-values (peeking) and by the
-        // sequential ones, on normal and on long-tailed (log-normal) values.
-        let replications = Int(arguments.dropFirst().first ?? "") ?? 10_000
-        print("data\tlooks\treplications\tpeeking_fixed_horizon\tsequential\tone_look_at_day_30\tseconds")
-        for (label, draw) in [("normal", { (g: inout SplitMix64) in g.normal() }),
-                              ("log-normal", { (g: inout SplitMix64) in exp(g.normal()) })] as [(String, (inout SplitMix64) -> Double)] {
-            var g = SplitMix64(seed: 20261206)
-            var peeking = 0, sequential = 0, final = 0
-            let time = seconds {
-                for _ in 0..<replications {
-                    var a = SampleSummary(count: 0, sum: 0, sumOfSquares: 0), b = a
-                    var peeked = false, stopped = false
-                    for _ in 1...30 {
-                        for _ in 0..<1000 {
-                            let y = draw(&g), z = draw(&g)
-                            a.count += 1; a.sum += y; a.sumOfSquares += y * y
-                            b.count += 1; b.sum += z; b.sumOfSquares += z * z
-                        }
-                        if Welch.absolute(control: a, treatment: b).pValue < 0.05 { peeked = true }
-                        let d = ArmDifference(control: .sampleMean(a), treatment: .sampleMean(b), relative: true)
-                        if SequentialTest.effect(d).pValue < 0.05 { stopped = true }
-                    }
-                    if Welch.absolute(control: a, treatment: b).pValue < 0.05 { final += 1 }
-                    peeking += peeked ? 1 : 0
-                    sequential += stopped ? 1 : 0
-                }
-            }
-            let rate = { (k: Int) in String(format: "%.4f", Double(k) / Double(replications)) }
-            print("\(label)\t30\t\(replications)\t\(rate(peeking))\t\(rate(sequential))\t\(rate(final))\t\(String(format: "%.1f", time))")
-        }
+        try reportEngines(experiment: name, id: id, count: count, store: store, connection: connection)
+    case "report-engines":
+        // report-engines UNITS: the issue 18 part of `report` again, on the store `report` left behind.
+        let count = Int(arguments.dropFirst().first ?? "") ?? 10_000_000
+        let store = Store(connection: connection)
+        let (id, name) = try connection.query("SELECT id, name FROM experiments WHERE name LIKE 'report-%' ORDER BY id DESC LIMIT 1")
+            .decode((Int64, String).self)[0]
+        try connection.execute("DELETE FROM units")
+        try connection.execute("UPDATE metrics SET cap = NULL, cap_percentile = NULL")
+        try reportEngines(experiment: name, id: id, count: count, store: store, connection: connection)
     case "stress":
         // stress SECONDS WORKERS CAUSEWAY
         let rest = Array(arguments.dropFirst())
@@ -302,4 +239,56 @@ do {
 } catch {
     FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
     exit(1)
+}
+
+/// Issue 18 in `report`: the engines read the same kept sums; caps and breakdowns read the rows.
+func reportEngines(experiment name: String, id: Int64, count: Int, store: Store, connection: Connection) throws {
+    func step(_ label: String, _ body: () throws -> Void) throws {
+        let time = try seconds(body)
+        FileHandle.standardError.write(Data(String(format: "setup: %@ %.1f s\n", label, time).utf8))
+    }
+    for (label, engine, tuning) in [("sequential", LiftReport.Engine.frequentist, 5000.0), ("bayesian", .bayesian, nil)] as [(String, LiftReport.Engine, Double?)] {
+        var options = LiftReport.Options(metrics: ["bench_revenue", "bench_sessions", "bench_converted"])
+        options.engine = engine
+        options.sequential = tuning
+        let time = try seconds { _ = try LiftReport.run(name, options: options, in: store) }
+        report("report lift, 3 metrics, \(label)", rows: count, seconds: time)
+    }
+    try Metrics.setCap("bench_revenue", to: .percentile(0.99), in: store)
+    for _ in 0..<2 {
+        let time = try seconds { _ = try LiftReport.run(name, options: .init(metrics: ["bench_revenue"]), in: store) }
+        report("report lift, revenue capped at its 99th percentile", rows: count, seconds: time)
+    }
+    var cappedCUPED = LiftReport.Options(metrics: ["bench_revenue"], cuped: "bench_sessions")
+    cappedCUPED.sequential = 5000
+    let cappedCUPEDTime = try seconds { _ = try LiftReport.run(name, options: cappedCUPED, in: store) }
+    report("report lift, capped revenue, CUPED, sequential", rows: count, seconds: cappedCUPEDTime)
+    try Metrics.setCap("bench_revenue", to: .value(9), in: store)
+    let fixedTime = try seconds { _ = try LiftReport.run(name, options: .init(metrics: ["bench_revenue"]), in: store) }
+    report("report lift, revenue capped at 9", rows: count, seconds: fixedTime)
+    try Metrics.setCap("bench_revenue", to: nil, in: store)
+    // The yardstick for the capped report: the percentile alone, as psql would run it.
+    let percentileTime = try seconds {
+        _ = try connection.query("""
+            SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY t.value) FROM assignments a
+            JOIN unit_totals t ON t.unit = a.unit AND t.metric = 'bench_revenue' WHERE a.experiment_id = \(id) AND NOT a.held_out
+            """).decode(Double?.self)
+    }
+    report("the 99th percentile alone (SQL)", rows: count, seconds: percentileTime)
+    try step("50 countries as unit attributes") {
+        try connection.execute("""
+            INSERT INTO units (unit, attributes) SELECT 'u' || g, jsonb_build_object('country', 'c' || (hashint8(g) & 2147483647) % 50)
+            FROM generate_series(1, \(count)) g
+            """)
+        try connection.execute("ANALYZE units")
+    }
+    var by = LiftReport.Options(metrics: ["bench_revenue"])
+    by.by = "country"
+    for _ in 0..<2 {
+        let time = try seconds { _ = try LiftReport.run(name, options: by, in: store) }
+        report("report lift --by country (50 slices)", rows: count, seconds: time)
+    }
+    by.metrics = ["bench_revenue", "bench_sessions", "bench_converted"]
+    let threeTime = try seconds { _ = try LiftReport.run(name, options: by, in: store) }
+    report("report lift --by country, 3 metrics", rows: count, seconds: threeTime)
 }
