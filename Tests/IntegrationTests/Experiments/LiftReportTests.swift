@@ -120,13 +120,21 @@ final class LiftReportTests: ExperimentTestCase {
         var g = SeededGenerator(seed: 20261122)
         let cellEffect = (0..<40).map { _ in Double.random(in: -1...1, using: &g) }
         var text = "unit,value\n"
-        var clusters: [String: [Int: ClusterSummary]] = [:]
+        var clusters: [String: [Int: ClusterSummary]] = [:], capped: [String: [Int: ClusterSummary]] = [:]
         for i in 0..<1200 {
             let unit = "u\(i)", arm = assigned[unit]!, cell = i % 40
             let y = 3 + (arm == "treatment" ? 0.5 : 0) + cellEffect[cell] + Double.random(in: -1...1, using: &g)
+            // A unit in ten has no row: it counts 0, capped or not.
+            guard i % 10 != 0 else {
+                clusters[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].count += 1
+                capped[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].count += 1
+                continue
+            }
             text += "\(unit),\(y)\n"
             clusters[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].count += 1
             clusters[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].sumY += y
+            capped[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].count += 1
+            capped[arm, default: [:]][cell, default: ClusterSummary(count: 0, sumY: 0)].sumY += min(y, 3.5)
         }
         try Metrics.importOutcomes(path: try csv(text), metric: "orders", kind: nil, in: store)
         let report = try LiftReport.run("geo", options: .init(metrics: ["orders"]), in: store)
@@ -137,6 +145,13 @@ final class LiftReportTests: ExperimentTestCase {
         XCTAssertEqual(row.standardError, expected.standardError, accuracy: 1e-9)
         XCTAssertEqual(row.degreesOfFreedom, 39, "t with G − 1 = 39 degrees of freedom")
         XCTAssertThrowsError(try LiftReport.run("geo", options: .init(metrics: ["orders"], cuped: "orders"), in: store))
+        // A capped metric: each unit capped before the cluster sums.
+        try Metrics.setCap("orders", to: .value(3.5), in: store)
+        let cappedRow = try XCTUnwrap(try LiftReport.run("geo", options: .init(metrics: ["orders"]), in: store).rows.first { $0.arm == "treatment" }?.absolute)
+        let cappedExpected = try XCTUnwrap(ClusterRobust.difference(control: Array(capped["control"]!.values),
+                                                                    treatment: Array(capped["treatment"]!.values))).absolute
+        XCTAssertEqual(cappedRow.estimate, cappedExpected.estimate, accuracy: 1e-9)
+        XCTAssertEqual(cappedRow.standardError, cappedExpected.standardError, accuracy: 1e-9)
     }
 
     func testSwitchbackExcludesBurnInAndEstimatesTheEffect() throws {
