@@ -111,7 +111,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Console", "Platform", "Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure",
-                           "_TestSupport", "CGLPK", "CXGBoost"]
+                           "_TestSupport", "CGLPK", "CXGBoost"],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

@@ -139,8 +139,8 @@ final class ExperimentConsoleTests: ConsoleTestCase {
             experiment start e
             assign e --units \(units.path)
             import outcomes \(revenue.path) --metric revenue
-            report lift e --metric revenue --engine bayesian
-            report lift e --metric revenue --sequential
+            report lift e --metric revenue --engine bayesian --html \(directory.appendingPathComponent("bayes.html").path)
+            report lift e --metric revenue --sequential --html \(directory.appendingPathComponent("sequential.html").path)
             experiment plan --baseline-mean 100 --baseline-sd 20 --mde 0
             experiment plan --baseline-mean 100 --baseline-sd 20 --mde 2 --power 1
             experiment plan --baseline-mean 100 --baseline-sd 20 --mde 2 --alpha 0
@@ -163,6 +163,13 @@ final class ExperimentConsoleTests: ConsoleTestCase {
         }
         XCTAssertNil(bayes["p"])
         XCTAssertEqual(try json(docs[6])["sequential_tuning"] as? Double, 5000)
+        // The pages show the intervals the report used, and the Bayesian one each arm's posterior.
+        let bayesPage = try String(contentsOf: directory.appendingPathComponent("bayes.html"), encoding: .utf8)
+        XCTAssertTrue(bayesPage.contains("95% credible intervals"))
+        XCTAssertTrue(bayesPage.contains("Posterior of the relative lift against control"))
+        let sequentialPage = try String(contentsOf: directory.appendingPathComponent("sequential.html"), encoding: .utf8)
+        XCTAssertTrue(sequentialPage.contains("95% sequential intervals"))
+        XCTAssertFalse(sequentialPage.contains("Posterior"))
         XCTAssertEqual(run.stderr, """
             causeway:<stdin>:8: ERROR: --mde must be greater than 0; got 0
             causeway:<stdin>:9: ERROR: --power must be between 0 and 1, exclusive; got 1

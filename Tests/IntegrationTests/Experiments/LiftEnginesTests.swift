@@ -232,6 +232,44 @@ final class LiftEnginesTests: ExperimentTestCase {
         XCTAssertEqual(corrected.rows.compactMap(\.adjustedP), MultipleTesting.holm.adjust(raw))
     }
 
+    /// `--by country` against scipy's Welch test per country, on a committed fixture whose arms the
+    /// fixture's script computed with GrowthBook's hash (Fixtures/make-slice-welch-cases.py).
+    func testBreakdownEqualsScipyWelchPerSlice() throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/slice-welch-cases", withExtension: "json"))
+        let fixture = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let units = try XCTUnwrap(fixture["units"] as? [[Any]])
+        var countries = "unit,country\n", revenue = "unit,value\n", list = "unit\n"
+        for u in units {
+            let unit = u[0] as! String
+            list += "\(unit)\n"
+            revenue += "\(unit),\((u[3] as! NSNumber).doubleValue)\n"
+            countries += "\(unit),\((u[2] as? String) ?? "")\n"
+        }
+        try ExperimentCatalog.create(.init(name: "e", arms: arms), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try csv(list), in: store)
+        let stored = Dictionary(uniqueKeysWithValues: try store.connection.query("SELECT unit, arm FROM assignments").decode((String, String).self))
+        for u in units { XCTAssertEqual(stored[u[0] as! String], u[1] as? String, "the fixture's hash and Causeway's agree") }
+        try Metrics.importOutcomes(path: try csv(revenue), metric: "revenue", kind: nil, in: store)
+        try UnitImport.run(path: try csv(countries), in: store)
+        var options = LiftReport.Options(metrics: ["revenue"])
+        options.by = "country"
+        let report = try LiftReport.run("e", options: options, in: store)
+        let slices = try XCTUnwrap(fixture["slices"] as? [String: [String: NSNumber]])
+        XCTAssertEqual(Set(report.slices.map(\.name)), Set(slices.keys))
+        for (name, expected) in slices {
+            let row = try XCTUnwrap(report.rows.first { $0.slice == name && $0.arm == "treatment" })
+            let effect = try XCTUnwrap(row.absolute)
+            XCTAssertEqual(row.units, expected["n_treatment"]!.intValue, name)
+            XCTAssertEqual(effect.estimate, expected["difference"]!.doubleValue, accuracy: 1e-9, name)
+            XCTAssertEqual(effect.estimate / effect.standardError, expected["statistic"]!.doubleValue, accuracy: 1e-9, name)
+            XCTAssertEqual(effect.pValue, expected["pvalue"]!.doubleValue, accuracy: 1e-10, name)
+            XCTAssertEqual(try XCTUnwrap(effect.degreesOfFreedom), expected["df"]!.doubleValue, accuracy: 1e-7, name)
+            XCTAssertEqual(effect.lower, expected["ci_low"]!.doubleValue, accuracy: 1e-9, name)
+            XCTAssertEqual(effect.upper, expected["ci_high"]!.doubleValue, accuracy: 1e-9, name)
+        }
+    }
+
     func testBadOptionsGetOneLineErrors() throws {
         _ = try experiment(units: 200)
         func refused(_ options: LiftReport.Options, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
