@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: - Public API
@@ -44,11 +45,17 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit")],
             plugins: ["EmbedSchema"]
         ),
+        /// `causeway serve`: the GrowthBook SDK payload, exposure ingestion, keys and health over HTTP.
+        .target(
+            name: "Server",
+            dependencies: ["Platform", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         /// The admin console: reader, grammar, commands and output formats.
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "CLineEdit",
+                "Platform", "Server", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -120,7 +120,7 @@ struct HoldoutCommands: ParsableCommand {
 /// `import clusters FILE.csv [--mapping NAME]`
 struct ImportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self, ImportFeatures.self, Units.self])
+        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self, ImportFeatures.self, Units.self, ImportExposures.self])
 
     struct Outcomes: ConsoleCommand {
         static let configuration = CommandConfiguration(
@@ -166,6 +166,22 @@ struct ImportCommands: ParsableCommand {
             let r = try ClusterImport.run(path: file, mapping: mapping, in: context.store())
             return .summary("imported \(r.units) units in \(r.clusters) clusters into mapping \(r.mapping)",
                             [("mapping", .string(r.mapping)), ("units", .int(r.units)), ("clusters", .int(r.clusters))])
+        }
+    }
+}
+
+extension ImportCommands {
+    /// `import exposures FILE.csv`
+    struct ImportExposures: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "exposures",
+            abstract: "Load SDK exposure logs (header unit,experiment,variation,timestamp); events already stored are skipped.")
+        @Argument(help: "The CSV file.") var file: String
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let stored = try Exposures.importCSV(path: file, in: context.store())
+            return .summary("imported \(stored.events) exposure events (\(stored.new) new, \(stored.events - stored.new) already stored)",
+                            [("events", .int(stored.events)), ("new", .int(stored.new))])
         }
     }
 }

@@ -9,7 +9,7 @@ struct ExperimentCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Define and run experiments: user splits, switchbacks and cluster designs.",
-        subcommands: [Create.self, List.self, Show.self, Start.self, Stop.self, Set.self, Phase.self, Plan.self]
+        subcommands: [Create.self, List.self, Show.self, Start.self, Stop.self, Set.self, Phase.self, Plan.self, Export.self]
     )
 
     struct Create: ConsoleCommand {
@@ -117,6 +117,19 @@ struct ExperimentCommands: ParsableCommand {
                 fields.append(("counts", .object(counts.arms.map { ($0.name, .int($0.count)) })))
                 fields.append(("held_out", .int(counts.heldOut)))
                 fields.append(("srm", srmValue(counts.sampleRatio)))
+                if let exposed = counts.exposures {
+                    text += "exposed: " + exposed.arms.map { "\($0.name) \($0.exposed)" }.joined(separator: ", ")
+                    text += exposed.sampleRatio.map { "; SRM on exposed units: " + srmStatistic($0) + ($0.isMismatch ? " — MISMATCH" : " — ok") } ?? ""
+                    text += "\n"
+                    if exposed.disagreeing > 0 {
+                        text += "warning: \(exposed.disagreeing) exposed units saw another variation than their stored arm (or were held out): an SDK disagreed with Causeway\n"
+                    }
+                    if exposed.unassigned > 0 { text += "note: \(exposed.unassigned) exposed units have no stored assignment in this phase\n" }
+                    fields.append(("exposed", .object(exposed.arms.map { ($0.name, .int($0.exposed)) })))
+                    fields.append(("exposed_srm", srmValue(exposed.sampleRatio)))
+                    fields.append(("exposures_disagreeing", .int(exposed.disagreeing)))
+                    fields.append(("exposed_unassigned", .int(exposed.unassigned)))
+                }
             }
             return .summary(text, fields)
         }

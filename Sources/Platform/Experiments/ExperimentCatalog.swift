@@ -120,7 +120,13 @@ public enum ExperimentCatalog {
     public static func show(_ name: String, in store: Store) throws -> (experiment: Experiment, counts: Counts?) {
         try store.connection.transaction(.repeatableRead, readOnly: true) { c in
             let experiment = try Experiment.load(name, on: c)
-            return (experiment, experiment.design == .switchback ? nil : try counts(experiment, in: store))
+            guard experiment.design != .switchback else { return (experiment, nil) }
+            var counted = try counts(experiment, in: store)
+            let exposed = try c.query("""
+                SELECT EXISTS (SELECT 1 FROM exposures WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase)))
+                """).decodeOne(Bool.self)
+            if exposed { counted.exposures = try Exposures.counts(experiment, on: c) }
+            return (experiment, counted)
         }
     }
 
@@ -132,6 +138,8 @@ public enum ExperimentCatalog {
         /// χ² against the configured weights, when at least two weighted arms have units (clusters,
         /// for a cluster design).
         public var sampleRatio: SampleRatioMismatch?
+        /// Units that SDKs reported exposed, per arm, with their own SRM check; nil without exposures.
+        public var exposures: Exposures.Counts? = nil
     }
 
     /// Assignment counts per arm for the current phase, computed by PostgreSQL, with the SRM check
