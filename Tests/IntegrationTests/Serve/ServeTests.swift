@@ -196,4 +196,111 @@ final class ServeTests: ExperimentTestCase {
         XCTAssertTrue(Set(acked).isSubset(of: stored), "\(Set(acked).subtracting(stored).count) acknowledged events are missing")
         XCTAssertEqual(stored.count % 1000, 0, "whole batches only")
     }
+
+    /// A Python with GrowthBook's SDK, growthbook==4.0.0 from PyPI, in `.build-test-venv` at the
+    /// package's root (tools/test makes it; made here when missing).
+    static func growthBookPython() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let venv = root.appendingPathComponent(".build-test-venv")
+        let python = venv.appendingPathComponent("bin/python").path
+        func sh(_ arguments: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = arguments
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw TestSupportError("failed: \(arguments.joined(separator: " "))") }
+        }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: python)
+        check.arguments = ["-c", "import importlib.metadata as m; assert m.version('growthbook') == '4.0.0'"]
+        if FileManager.default.isExecutableFile(atPath: python), (try? check.run()) != nil {
+            check.waitUntilExit()
+            if check.terminationStatus == 0 { return python }
+        }
+        try sh(["python3", "-m", "venv", venv.path])
+        try sh([python, "-m", "pip", "install", "--quiet", "growthbook==4.0.0"])
+        return python
+    }
+
+    /// GrowthBook's Python SDK, pointed at `causeway serve`, assigns 100,000 ids exactly as Causeway
+    /// does: 2 and 3 arms, unequal weights, coverage below 1, hash versions 1 and 2, two experiments in
+    /// one layer, the universal holdout, a cluster design. Its tracking callbacks, posted as
+    /// exposures, come back in `experiment show`.
+    func testGrowthBookSDKAssignsExactlyAsCauseway() throws {
+        let python = try Self.growthBookPython()
+        let n = 100_000
+        try HoldoutSettings.set(percent: 5, seed: nil, in: store)
+        let mapping = try csv("unit,cluster\n" + (0..<n).map { "u\($0),cell-\($0 % 97)" }.joined(separator: "\n") + "\n")
+        try ClusterImport.run(path: mapping, mapping: "cells", in: store)
+        func arms(_ text: String) throws -> [Arm] { try Arm.parseList(text) }
+        var definitions: [ExperimentCatalog.Definition] = []
+        definitions.append(.init(name: "two", arms: try arms("control:50,treatment:50")))
+        var three = ExperimentCatalog.Definition(name: "three", arms: try arms("a:20,b:30,c:50"))
+        three.coverage = 0.8
+        three.hashVersion = .v1
+        definitions.append(three)
+        definitions.append(.init(name: "unequal", arms: try arms("control:10,treatment:90")))
+        var left = ExperimentCatalog.Definition(name: "left", arms: try arms("control:50,treatment:50"))
+        left.layer = Namespace(id: "homepage", start: 0, end: 0.4)
+        var right = ExperimentCatalog.Definition(name: "right", arms: try arms("control:34,treatment:66"))
+        right.layer = Namespace(id: "homepage", start: 0.4, end: 1)
+        right.hashVersion = .v1
+        definitions += [left, right]
+        var geo = ExperimentCatalog.Definition(name: "geo", arms: try arms("control:50,treatment:50"))
+        geo.design = .cluster
+        geo.parameters.clusters = "cells"
+        definitions.append(geo)
+        let units = try unitsFile(0..<n)
+        for d in definitions {
+            try ExperimentCatalog.create(d, in: store)
+            try ExperimentCatalog.start(d.name, in: store)
+            try Assigner.assignBulk(d.name, unitsFile: units, in: store)
+        }
+        var causeway: [String: [String: String]] = [:]
+        for (unit, name, arm) in try store.connection.query("""
+            SELECT a.unit, e.name, a.arm FROM assignments a JOIN experiments e ON e.id = a.experiment_id WHERE NOT a.held_out
+            """).decode((String, String, String).self) {
+            causeway[name, default: [:]][unit] = arm
+        }
+        let sdk = try ServeKeys.create(kind: .sdk, in: store).secret
+        let ingest = try ServeKeys.create(kind: .ingest, in: store).secret
+        let served = try Served(url: url)
+        let ids = try csv((0..<n).map { "u\($0),cell-\($0 % 97)" }.joined(separator: "\n") + "\n")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cw-sdk-\(UUID().uuidString).tsv")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("growthbook_interop.py").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [script, served.base, sdk, ingest, ids, "cells", out.path] + definitions.map(\.name)
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, served.log.suffix(2000).description)
+
+        var disagreements = 0, inExperiment: [String: [String: Int]] = [:], evaluated = 0
+        for line in try String(contentsOf: out, encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let (unit, name, arm) = (parts[0], parts[1], parts[2])
+            evaluated += 1
+            let expected = causeway[name]?[unit] ?? ""
+            if arm != expected {
+                disagreements += 1
+                if disagreements <= 5 { XCTFail("\(name) \(unit): SDK \"\(arm)\", Causeway \"\(expected)\"") }
+            }
+            if !arm.isEmpty { inExperiment[name, default: [:]][arm, default: 0] += 1 }
+        }
+        XCTAssertEqual(evaluated, n * definitions.count)
+        XCTAssertEqual(disagreements, 0)
+        // Every branch was exercised: held-out units, units outside coverage and outside each layer range.
+        XCTAssertEqual(Double(n - causeway["two"]!.count) / Double(n), 0.05, accuracy: 0.005, "the holdout")
+        XCTAssertEqual(Double(causeway["three"]!.count) / Double(n), 0.95 * 0.8, accuracy: 0.01, "coverage")
+        XCTAssertEqual(Double(causeway["left"]!.count) / Double(n), 0.95 * 0.4, accuracy: 0.01, "the layer")
+        for d in definitions {
+            let shown = try XCTUnwrap(try ExperimentCatalog.show(d.name, in: store).counts?.exposures, d.name)
+            XCTAssertEqual(Dictionary(uniqueKeysWithValues: shown.arms.map { ($0.name, $0.exposed) }).filter { $0.value > 0 },
+                           inExperiment[d.name] ?? [:], "\(d.name): exposures posted by the SDK's tracking callback")
+            XCTAssertEqual(shown.disagreeing, 0, d.name)
+        }
+    }
 }
