@@ -108,6 +108,7 @@ struct ReportCommands: ParsableCommand {
         @Option(parsing: .unconditional, help: "Bayesian: the prior mean of the relative lift (0.02 for +2%); flat prior without it.", transform: ValueParsing.decimal) var priorMean: Double?
         @Option(parsing: .unconditional, help: "Bayesian: the prior's standard deviation of the relative lift.", transform: ValueParsing.decimal) var priorSd: Double?
         @Option(help: "Break every metric down by this unit attribute (from import units).") var by: String?
+        @Flag(help: "Only units SDKs reported exposed, with their outcomes from their first exposure on.") var exposed = false
 
         func run(in context: CommandContext) throws -> CommandOutput {
             guard let method = MultipleTesting(rawValue: correction) else { throw ConsoleError("--correction must be holm, bh or none") }
@@ -117,6 +118,7 @@ struct ReportCommands: ParsableCommand {
             options.verify = verify
             options.engine = chosen
             options.by = by
+            options.exposed = exposed
             if tuning != nil, !sequential { throw ConsoleError("--tuning needs --sequential") }
             if sequential { options.sequential = tuning ?? SequentialTest.defaultTuning }
             switch (priorMean, priorSd) {

@@ -301,3 +301,41 @@ extension LiftReport {
             """).decodeOne(Double.self)
     }
 }
+
+extension LiftReport {
+    /// `--exposed`: per-arm sums over the units SDKs reported exposed in the phase. A unit's value is
+    /// its outcome rows at or after its first exposure (rows without a time all count; the maximum
+    /// for proportions); a CUPED covariate, a pre-period metric, keeps all its rows. Caps apply.
+    static func collectExposed(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], covariate: Metrics.Metric?,
+                               caps: [String: Double], on c: Connection) throws -> [[String: CovariateSummary]] {
+        var result: [[String: CovariateSummary]] = []
+        for pair in pairs {
+            func value(_ m: Metrics.Metric, alias: String, sinceExposure: Bool) -> (join: SQLQuery, column: SQLQuery) {
+                let aggregate: SQLQuery = m.kind == .proportion ? "max(o.value)" : "sum(o.value)"
+                let since: SQLQuery = sinceExposure ? "AND (o.ts IS NULL OR o.ts >= f.t)" : ""
+                let join: SQLQuery = """
+                    LEFT JOIN (SELECT o.unit, \(aggregate) AS v FROM outcomes o JOIN f ON f.unit = o.unit
+                               WHERE o.metric = \(m.name) \(since) GROUP BY o.unit) \(unsafeRaw: alias) ON \(unsafeRaw: alias).unit = f.unit
+                    """
+                let raw: SQLQuery = "coalesce(\(unsafeRaw: alias).v, 0)"
+                guard let cap = caps[m.name] else { return (join, raw) }
+                return (join, "CASE WHEN \(raw) > \(cap)::float8 THEN \(cap)::float8 ELSE \(raw) END")
+            }
+            let y = value(pair.y, alias: "ty", sinceExposure: true)
+            let x = pair.x.map { value($0, alias: "tx", sinceExposure: $0.name != covariate?.name) }
+            let vx: SQLQuery = x?.column ?? "0::float8"
+            let rows = try c.query("""
+                WITH f AS (SELECT x.unit, min(x.ts) AS t, a.arm FROM exposures x
+                           JOIN assignments a ON a.unit = x.unit AND a.experiment_id = x.experiment_id AND a.phase = x.phase AND NOT a.held_out
+                           WHERE x.experiment_id = \(e.id) AND x.phase = \(Int32(e.phase)) GROUP BY x.unit, a.arm)
+                SELECT arm, count(*)::float8, sum(vy), sum(vy * vy), sum(vx), sum(vx * vx), sum(vx * vy)
+                FROM (SELECT f.arm, \(y.column) AS vy, \(vx) AS vx FROM f \(y.join) \(x?.join ?? "")) q
+                GROUP BY arm
+                """).decode((String, Double, Double, Double, Double, Double, Double).self)
+            result.append(Dictionary(uniqueKeysWithValues: rows.map {
+                ($0.0, CovariateSummary(count: $0.1, sumY: $0.2, sumY2: $0.3, sumX: $0.4, sumX2: $0.5, sumXY: $0.6))
+            }))
+        }
+        return result
+    }
+}

@@ -28,6 +28,8 @@ public enum LiftReport {
         public var prior: GaussianPrior? = nil
         /// A unit attribute (from `import units`) to break every metric down by.
         public var by: String? = nil
+        /// Only units SDKs reported exposed, and their outcomes from their first exposure on.
+        public var exposed = false
 
         public init(metrics: [String], cuped: String? = nil) {
             self.metrics = metrics
@@ -164,7 +166,13 @@ public enum LiftReport {
         }
         let caps = try resolveCaps(plan.flatMap { [$0.y] + ($0.x.map { [$0] } ?? []) }, experiment: experiment, on: c)
         let blocks: [Block]
-        if options.by != nil {
+        if options.exposed {
+            let statistics = try collectExposed(experiment, pairs: plan.map { ($0.y, $0.x) }, covariate: covariate, caps: caps.values, on: c)
+            guard statistics.contains(where: { !$0.isEmpty }) else {
+                throw PlatformError(.insufficientData, "experiment \"\(name)\" has no exposures in phase \(experiment.phase): import exposures or send them to causeway serve")
+            }
+            blocks = [Block(slice: nil, statistics: statistics, units: 0, sampleRatio: nil)]
+        } else if options.by != nil {
             blocks = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: options.by, on: c)
         } else {
             var statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
@@ -190,7 +198,7 @@ public enum LiftReport {
         }
         let guardrails = Dictionary(plan.map { ($0.metric.name, $0.metric) }, uniquingKeysWith: { first, _ in first })
         correct(&rows, pending: pending, options: options, guardrails: guardrails)
-        let srm = try ExperimentCatalog.counts(experiment, in: store).sampleRatio
+        let srm = options.exposed ? try Exposures.counts(experiment, on: c).sampleRatio : try ExperimentCatalog.counts(experiment, in: store).sampleRatio
         var result = Result(experiment: experiment, rows: rows, sampleRatio: srm,
                             unassignedUnits: plan.map { ($0.metric.name, counted[$0.y.name]?.unassigned ?? 0) },
                             correction: options.correction, cuped: options.cuped,
@@ -218,6 +226,7 @@ public enum LiftReport {
             guard prior.variance.isFinite, prior.variance > 0 else { throw PlatformError("\(.priorSD) must be greater than 0") }
         }
         if let by = options.by, by.isBlankName { throw PlatformError("\(.by) needs an attribute name") }
+        if options.exposed, options.by != nil { throw PlatformError("\(.by) does not combine with the exposed-only analysis yet; report one or the other") }
     }
 
     /// The new engines and breakdowns need unit-level statistics: refused, with the reason, where
@@ -232,6 +241,9 @@ public enum LiftReport {
         if options.by != nil, design == .switchback {
             throw PlatformError("\(.by) is not available for a switchback: its units are region windows, which have no unit attributes")
         }
+        if options.exposed {
+            throw PlatformError("exposed-only analysis is for user splits: a \(design.rawValue) design's units are not what SDKs report")
+        }
         if options.by != nil, design == .cluster {
             throw PlatformError("\(.by) is not available for a cluster design: a slice of units cuts across clusters, so its errors are not cluster-robust")
         }
@@ -239,6 +251,11 @@ public enum LiftReport {
 
     /// How the effects were estimated, in words.
     static func method(_ options: Options, design: Experiment.Design) -> String {
+        let base = engineMethod(options, design: design)
+        return options.exposed ? base + "; exposed units only, outcomes from each unit's first exposure on" : base
+    }
+
+    static func engineMethod(_ options: Options, design: Experiment.Design) -> String {
         if design == .cluster { return "cluster-robust (CR1) errors over clusters" }
         if options.engine == .bayesian {
             let prior = options.prior.map {

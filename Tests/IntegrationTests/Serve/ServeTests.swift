@@ -6,6 +6,7 @@ import XCTest
 import _TestSupport
 @testable import Platform
 import Randomization
+import Stats
 
 /// `causeway serve` as a child process on a free loopback port, spoken to over HTTP.
 final class ServeTests: ExperimentTestCase {
@@ -161,6 +162,46 @@ final class ServeTests: ExperimentTestCase {
             XCTAssertEqual("\($0)", "\(bad):3: variation 7 is out of range for experiment \"e\" (2 arms)")
         }
         XCTAssertEqual(try count("SELECT count(*) FROM exposures"), 2)
+    }
+
+    /// `report lift --exposed`: only exposed units, and their outcome rows from their first exposure
+    /// on (rows without a time count), against the same sums in memory.
+    func testReportLiftOnExposedUnitsFromTheirFirstExposure() throws {
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<600), in: store)
+        let arms = Dictionary(uniqueKeysWithValues: try store.connection.query("SELECT unit, arm FROM assignments").decode((String, String).self))
+        var outcomes = "unit,value,ts\n", exposures = "unit,experiment,variation,timestamp\n"
+        var values: [String: [String: Double]] = [:]  // arm → unit → value since first exposure
+        for i in 0..<600 {
+            let unit = "u\(i)", arm = arms[unit]!
+            // Two rows a day apart; units exposed on day 2 count only the second; a third of units never exposed.
+            let early = Double(i % 7), late = Double(i % 5) + (arm == "treatment" ? 1 : 0)
+            outcomes += "\(unit),\(early),2026-12-01T10:00:00Z\n\(unit),\(late),2026-12-02T10:00:00Z\n"
+            switch i % 3 {
+            case 0:
+                exposures += "\(unit),e,\(arm),2026-12-01T09:00:00Z\n\(unit),e,\(arm),2026-12-02T09:00:00Z\n"
+                values[arm, default: [:]][unit] = early + late
+            case 1:
+                exposures += "\(unit),e,\(arm),2026-12-02T09:00:00Z\n"
+                values[arm, default: [:]][unit] = late
+            default:
+                break
+            }
+        }
+        try Metrics.importOutcomes(path: try csv(outcomes), metric: "revenue", kind: nil, in: store)
+        _ = try Exposures.importCSV(path: try csv(exposures), in: store)
+        var options = LiftReport.Options(metrics: ["revenue"])
+        options.exposed = true
+        let report = try LiftReport.run("e", options: options, in: store)
+        let row = try XCTUnwrap(report.rows.first { $0.arm == "treatment" })
+        let c = SampleSummary(Array(values["control"]!.values)), t = SampleSummary(Array(values["treatment"]!.values))
+        XCTAssertEqual(row.units, Int(t.count))
+        XCTAssertEqual(report.rows.first { $0.arm == "control" }?.units, Int(c.count))
+        let expected = Welch.absolute(control: c, treatment: t)
+        XCTAssertEqual(try XCTUnwrap(row.absolute).estimate, expected.estimate, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(row.absolute).pValue, expected.pValue, accuracy: 1e-9)
+        XCTAssertTrue(report.method.contains("exposed units only"))
     }
 
     /// Every acknowledged event survives `kill -9` of the server mid-stream.
