@@ -108,8 +108,8 @@ extension LiftReport {
         }
         defer {
             if large {
-                try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
-                try? c.execute("SET LOCAL enable_sort TO DEFAULT")
+                _ = try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
+                _ = try? c.execute("SET LOCAL enable_sort TO DEFAULT")
             }
         }
         let slice: SQLQuery = attribute.map { "u.attributes ->> \($0)" } ?? "NULL::text"
@@ -284,8 +284,8 @@ extension LiftReport {
         try c.execute("SET LOCAL enable_hashjoin = off")
         try c.execute("SET LOCAL enable_mergejoin = off")
         defer {
-            try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
-            try? c.execute("SET LOCAL enable_mergejoin TO DEFAULT")
+            _ = try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
+            _ = try? c.execute("SET LOCAL enable_mergejoin TO DEFAULT")
         }
         return try body()
     }

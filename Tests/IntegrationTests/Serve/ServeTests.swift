@@ -204,6 +204,31 @@ final class ServeTests: ExperimentTestCase {
         XCTAssertTrue(report.method.contains("exposed units only"))
     }
 
+    /// SIGTERM while a large batch is in flight: the batch is committed and acknowledged, or refused,
+    /// never half-stored; the server exits.
+    func testSIGTERMDrainsInFlightBatches() throws {
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        let ingest = try ServeKeys.create(kind: .ingest, in: store).secret
+        let served = try Served(url: url)
+        final class Answer: @unchecked Sendable { var status: Int? }
+        let answer = Answer()
+        let done = DispatchSemaphore(value: 0)
+        let base = served.base
+        let body = Self.events((0..<50_000).map { ("s\($0)", "e", 1) })
+        Thread.detachNewThread {
+            answer.status = try? Self.http("POST", base + "/api/exposures", headers: ["Authorization": "Bearer " + ingest], body: body).status
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.15)
+        served.stop(SIGTERM)
+        done.wait()
+        XCTAssertFalse(served.process.isRunning)
+        let stored = try count("SELECT count(*) FROM exposures")
+        if answer.status == 204 { XCTAssertEqual(stored, 50_000) } else { XCTAssertEqual(stored, 0, "refused, so nothing") }
+        XCTAssertTrue(stored == 0 || stored == 50_000)
+    }
+
     /// Every acknowledged event survives `kill -9` of the server mid-stream.
     func testAcknowledgedEventsSurviveKillDashNine() throws {
         try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
