@@ -118,7 +118,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Console", "Platform", "Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure",
-                           "_TestSupport", "CGLPK", "CXGBoost"],
+                           "_TestSupport", "CGLPK", "CXGBoost", "Server"],
+            exclude: ["Serve/growthbook_interop.py"],
             resources: [.copy("Fixtures")]
         ),
     ]

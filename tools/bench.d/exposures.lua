@@ -1,7 +1,7 @@
 -- wrk script for tools/bench serve: each request posts a batch of 1,000 new exposure events
 -- (a counter per thread keeps every event distinct, so each is stored).
 local counter = 0
-local thread_id = 0
+thread_id = 0
 local key = os.getenv("CAUSEWAY_INGEST_KEY")
 
 setup = function(thread)

@@ -20,8 +20,8 @@ for _ in $(seq 100); do grep -q "^serving on" "$pgdir/serve.log" && break; sleep
 base=$(grep "^serving on" "$pgdir/serve.log" | head -1 | cut -d' ' -f3)
 echo "== GET /api/features/KEY: wrk -t2 -c64 -d${serve_seconds}s --latency"
 wrk -t2 -c64 -d"${serve_seconds}s" --latency "$base/api/features/$sdk"
-echo "== POST /api/exposures, 1,000 events a batch: wrk -t2 -c16 -d${serve_seconds}s --latency"
-wrk -t2 -c16 -d"${serve_seconds}s" --latency -s tools/bench.d/exposures.lua "$base/api/exposures"
+echo "== POST /api/exposures, 1,000 events a batch: wrk -t1 -c4 -d${serve_seconds}s --latency"
+wrk -t1 -c4 -d"${serve_seconds}s" --latency -s tools/bench.d/exposures.lua "$base/api/exposures"
 kill -TERM "$server"
 wait "$server" || true
 events=$(psql -Atc "SELECT count(*) FROM exposures")

@@ -82,18 +82,21 @@ public enum Exposures {
             rows.append((event.unit, id, phase, arm, event.timestamp))
         }
         guard !rows.isEmpty else { return Stored(events: 0, new: 0) }
-        let new = try store.connection.transaction { c in
-            try c.execute("""
+        if !store.sessionTables.contains("causeway_exposure_batch") {
+            try store.connection.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS causeway_exposure_batch
                 (unit text, experiment_id bigint, phase integer, variation text, ts timestamptz) ON COMMIT DELETE ROWS
                 """)
+            store.sessionTables.insert("causeway_exposure_batch")
+        }
+        let new = try store.connection.transaction { c in
             _ = try c.copyIn("COPY causeway_exposure_batch (unit, experiment_id, phase, variation, ts) FROM STDIN") { writer in
                 for row in rows { try writer.writeRow(row.0, row.1, row.2, row.3, row.4) }
             }
             return try c.query("""
                 WITH added AS (
                     INSERT INTO exposures (unit, experiment_id, phase, variation, ts)
-                    SELECT DISTINCT unit, experiment_id, phase, variation, ts FROM causeway_exposure_batch
+                    SELECT unit, experiment_id, phase, variation, ts FROM causeway_exposure_batch
                     ON CONFLICT DO NOTHING RETURNING 1)
                 SELECT count(*)::bigint FROM added
                 """).decodeOne(Int.self)

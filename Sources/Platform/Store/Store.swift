@@ -11,6 +11,9 @@ public final class Store {
     public let target: DatabaseTarget
     /// Where long work reports how far it has come (the console's bar on a terminal).
     public var progress = WorkProgress.silent
+    /// Temporary tables this session has made already (a server's connection makes its batch table
+    /// once, not per batch).
+    var sessionTables: Set<String> = []
 
     /// Opens the target; for the embedded default, creates and starts the cluster first.
     ///

@@ -111,7 +111,7 @@ final class ServeTests: ExperimentTestCase {
         XCTAssertEqual(try post(batch, sdk).status, 401)
         let bad = try post(Data("[{\"unit\": \"u1\", \"experiment\": \"checkout\"".utf8), ingest)
         XCTAssertEqual(bad.status, 400)
-        XCTAssertEqual(bad.body, "{\"error\":\"the body is not valid JSON\"}")
+        XCTAssertTrue(bad.body.hasPrefix("{\"error\":\"the body is not valid JSON (at byte "), bad.body)
         let unknownArm = try post(Self.events([("u1", "checkout", "control"), ("u2", "checkout", "purple")]), ingest)
         XCTAssertEqual(unknownArm.status, 400)
         XCTAssertTrue(unknownArm.body.contains("event 2: experiment \\\"checkout\\\" has no arm \\\"purple\\\""), unknownArm.body)
