@@ -59,6 +59,89 @@ enum ExposureParser {
     struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// The last experiment name and time text read, with their values: events of a batch mostly
+        /// share them, and the bytes compare faster than they decode.
+        var lastExperiment: (range: Range<Int>, value: String)?
+        var lastTime: (range: Range<Int>, value: Date)?
+
+        enum Member { case unit, experiment, variation, timestamp, other }
+
+        /// A member name, matched on its bytes (an escaped name is decoded first).
+        mutating func member() throws -> Member {
+            let start = index + 1
+            var k = start
+            while k < bytes.count, bytes[k] != UInt8(ascii: "\""), bytes[k] != UInt8(ascii: "\\") { k += 1 }
+            if k < bytes.count, bytes[k] == UInt8(ascii: "\"") {
+                index = k + 1
+                let name = UnsafeBufferPointer(rebasing: bytes[start..<k])
+                if name.elementsEqual("unit".utf8) { return .unit }
+                if name.elementsEqual("experiment".utf8) { return .experiment }
+                if name.elementsEqual("variation".utf8) { return .variation }
+                if name.elementsEqual("timestamp".utf8) { return .timestamp }
+                for b in name where b < 0x20 { _ = b; throw invalid() }
+                return .other
+            }
+            switch try string() {
+            case "unit": return .unit
+            case "experiment": return .experiment
+            case "variation": return .variation
+            case "timestamp": return .timestamp
+            default: return .other
+            }
+        }
+
+        /// The raw bytes of a string without escapes (its range), or nil when it has escapes; the
+        /// index is left where it was.
+        func plainRange() -> Range<Int>? {
+            var k = index + 1
+            while k < bytes.count {
+                let c = bytes[k]
+                if c == UInt8(ascii: "\"") { return (index + 1)..<k }
+                if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+                k += 1
+            }
+            return nil
+        }
+
+        func same(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+            a.count == b.count && UnsafeBufferPointer(rebasing: bytes[a]).elementsEqual(UnsafeBufferPointer(rebasing: bytes[b]))
+        }
+
+        /// An experiment name, which often repeats the previous event's.
+        mutating func repeatedExperiment() throws -> String {
+            if let range = plainRange() {
+                if let previous = lastExperiment, same(previous.range, range) {
+                    index = range.upperBound + 1
+                    return previous.value
+                }
+                let value = try string()
+                lastExperiment = (range, value)
+                return value
+            }
+            return try string()
+        }
+
+        /// A time string, parsed from its bytes (and reused when it repeats the previous one).
+        mutating func time(at position: String) throws -> Date {
+            if let range = plainRange() {
+                if let previous = lastTime, same(previous.range, range) {
+                    index = range.upperBound + 1
+                    return previous.value
+                }
+                index = range.upperBound + 1
+                guard let date = Timestamps.parse(utf8: UnsafeBufferPointer(rebasing: bytes[range])) else {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+                    throw Failure(message: "\(position): \"timestamp\" is \"\(text.prefix(40))\", not a time such as 2026-12-06T10:15:00Z")
+                }
+                lastTime = (range, date)
+                return date
+            }
+            let text = try string()
+            guard let date = Timestamps.parse(text) else {
+                throw Failure(message: "\(position): \"timestamp\" is \"\(text.prefix(40))\", not a time such as 2026-12-06T10:15:00Z")
+            }
+            return date
+        }
 
         var peek: UInt8 { bytes[index] }
 
@@ -88,19 +171,19 @@ enum ExposureParser {
                 while true {
                     skipSpace()
                     guard index < bytes.count, peek == UInt8(ascii: "\"") else { throw invalid() }
-                    let key = try string()
+                    let key = try member()
                     skipSpace()
                     guard try next() == UInt8(ascii: ":") else { throw invalid() }
                     skipSpace()
                     guard index < bytes.count else { throw invalid() }
                     switch key {
-                    case "unit":
+                    case .unit:
                         guard peek == UInt8(ascii: "\"") else { throw Failure(message: "\(position): \"unit\" must be a string") }
                         unit = try string()
-                    case "experiment":
+                    case .experiment:
                         guard peek == UInt8(ascii: "\"") else { throw Failure(message: "\(position): \"experiment\" must be a string") }
-                        experiment = try string()
-                    case "variation":
+                        experiment = try repeatedExperiment()
+                    case .variation:
                         if peek == UInt8(ascii: "\"") {
                             variation = .name(try string())
                         } else if peek == UInt8(ascii: "-") || (peek >= 0x30 && peek <= 0x39) {
@@ -110,13 +193,9 @@ enum ExposureParser {
                         } else {
                             throw Failure(message: "\(position): \"variation\" must be an arm's index or name")
                         }
-                    case "timestamp":
+                    case .timestamp:
                         if peek == UInt8(ascii: "\"") {
-                            let text = try string()
-                            guard let date = Timestamps.parse(text) else {
-                                throw Failure(message: "\(position): \"timestamp\" is \"\(text.prefix(40))\", not a time such as 2026-12-06T10:15:00Z")
-                            }
-                            timestamp = date
+                            timestamp = try time(at: position)
                         } else if peek == UInt8(ascii: "-") || (peek >= 0x30 && peek <= 0x39) {
                             let seconds = try number()
                             guard seconds >= 0, seconds < 32_503_680_000 else {
@@ -126,7 +205,7 @@ enum ExposureParser {
                         } else {
                             throw Failure(message: "\(position): \"timestamp\" must be an ISO 8601 time or Unix seconds")
                         }
-                    default:
+                    case .other:
                         try skipValue(depth: 0)
                     }
                     skipSpace()

@@ -43,7 +43,7 @@ extension Substring: CopyTextEncodable {
 }
 
 extension Date: CopyTextEncodable {
-    public func appendCopyText(to buffer: inout [UInt8]) { buffer.append(contentsOf: PostgresTimestamp.format(self).utf8) }
+    public func appendCopyText(to buffer: inout [UInt8]) { PostgresTimestamp.append(self, to: &buffer) }
 }
 
 extension Optional: CopyTextEncodable where Wrapped: CopyTextEncodable {

@@ -6,6 +6,15 @@ import Foundation
 public enum PostgresTimestamp {
     /// Formats a date as UTC text with microseconds.
     public static func format(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(29)
+        append(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `YYYY-MM-DD HH:MM:SS.ffffff+00` (UTC, microseconds) as UTF-8, digit by digit: COPY
+    /// writes one per row, and `String(format:)` cost microseconds each.
+    public static func append(_ date: Date, to bytes: inout [UInt8]) {
         let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         let micros = Int64(totalMicros)
         var seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
@@ -13,9 +22,24 @@ public enum PostgresTimestamp {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400
         let (y, m, d) = civil(fromDays: days)
-        let text = String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
-                          y, m, d, seconds / 3600, (seconds / 60) % 60, seconds % 60, fraction)
-        return text
+        func digits(_ value: Int64, _ width: Int) {
+            var v = value < 0 ? -value : value
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            var buffer = [UInt8](repeating: 48, count: max(width, 20))
+            var k = buffer.count
+            repeat {
+                k -= 1
+                buffer[k] = UInt8(48 + v % 10)
+                v /= 10
+            } while v > 0
+            let start = min(k, buffer.count - width)
+            bytes.append(contentsOf: buffer[start...])
+        }
+        digits(y, 4); bytes.append(UInt8(ascii: "-")); digits(m, 2); bytes.append(UInt8(ascii: "-")); digits(d, 2)
+        bytes.append(UInt8(ascii: " "))
+        digits(seconds / 3600, 2); bytes.append(UInt8(ascii: ":")); digits((seconds / 60) % 60, 2); bytes.append(UInt8(ascii: ":"))
+        digits(seconds % 60, 2); bytes.append(UInt8(ascii: ".")); digits(fraction, 6)
+        bytes.append(contentsOf: [UInt8(ascii: "+"), UInt8(ascii: "0"), UInt8(ascii: "0")])
     }
 
     /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][±HH[:MM[:SS]]]`; nil when the text has another shape

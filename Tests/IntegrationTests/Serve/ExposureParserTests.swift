@@ -35,6 +35,20 @@ final class ExposureParserTests: XCTestCase {
         XCTAssertEqual(try parse(text)[0].unit, reference["unit"] as? String)
     }
 
+    /// Names and times repeated from one event to the next are reused, and a change is seen.
+    func testRepeatedNamesAndTimes() throws {
+        let events = try parse("""
+            [{"unit":"a","experiment":"e","variation":0,"timestamp":"2026-12-06T10:00:00Z"},
+             {"unit":"b","experiment":"e","variation":0,"timestamp":"2026-12-06T10:00:00Z"},
+             {"unit":"c","experiment":"ee","variation":0,"timestamp":"2026-12-06T10:00:01Z"},
+             {"unit":"d","experiment":"e\u0065","variation":0,"timestamp":"2026-12-06T10:00:01Z"},
+             {"unit":"e","experiment":"e","variation":0,"timestamp":"2026-12-06T10:00:00Z"}]
+            """)
+        XCTAssertEqual(events.map(\.experiment), ["e", "e", "ee", "ee", "e"])
+        let t0 = try XCTUnwrap(Timestamps.parse("2026-12-06T10:00:00Z"))
+        XCTAssertEqual(events.map(\.timestamp), [t0, t0, t0 + 1, t0 + 1, t0])
+    }
+
     func testRefusals() {
         refused("", "the body is empty; send a JSON array or NDJSON of events")
         refused("[{\"unit\": \"u1\"", "the body is not valid JSON (at byte 15)")
