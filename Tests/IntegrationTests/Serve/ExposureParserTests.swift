@@ -41,7 +41,7 @@ final class ExposureParserTests: XCTestCase {
             [{"unit":"a","experiment":"e","variation":0,"timestamp":"2026-12-06T10:00:00Z"},
              {"unit":"b","experiment":"e","variation":0,"timestamp":"2026-12-06T10:00:00Z"},
              {"unit":"c","experiment":"ee","variation":0,"timestamp":"2026-12-06T10:00:01Z"},
-             {"unit":"d","experiment":"e\u0065","variation":0,"timestamp":"2026-12-06T10:00:01Z"},
+             {"unit":"d","experiment":"e\\u0065","variation":0,"timestamp":"2026-12-06T10:00:01Z"},
              {"unit":"e","experiment":"e","variation":0,"timestamp":"2026-12-06T10:00:00Z"}]
             """)
         XCTAssertEqual(events.map(\.experiment), ["e", "e", "ee", "ee", "e"])
