@@ -9,8 +9,15 @@ sdk=$("$causeway" --format json serve key create --kind sdk --name demo-web | py
 ingest=$("$causeway" --format json serve key create --kind ingest --name demo-pipeline | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
 run "$causeway" serve key list
 
-# The payload as a file, and the same from the server (loopback, a free port).
-run "$causeway" experiment export checkout-button --format growthbook --out growthbook.json
+# checkout-button changed its weights in chapter 2: its stored units keep their arms here, but an
+# SDK would hash them under the new weights, so the export refuses it and says why.
+run "$causeway" experiment export checkout-button --format growthbook || true
+
+# A new experiment for the app, behind the same 5% holdout; its payload as a file, and the same from
+# the server (loopback, a free port).
+run "$causeway" experiment create new-checkout --arms control:50,treatment:50
+run "$causeway" experiment start new-checkout
+run "$causeway" experiment export --format growthbook --out growthbook.json
 "$causeway" serve --listen 127.0.0.1:0 2> serve.log &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
@@ -18,14 +25,20 @@ for _ in $(seq 100); do grep -q "^serving on" serve.log && break; sleep 0.1; don
 base=$(grep "^serving on" serve.log | head -1 | cut -d' ' -f3)
 echo "serving on $base" >&2
 run curl -s "$base/healthz"; echo
-echo "\$ curl -s $base/api/features/SDK_KEY | python3 -m json.tool | head -40" >&2
-curl -s "$base/api/features/$sdk" | python3 -m json.tool | head -40
+echo "\$ curl -s $base/api/features/SDK_KEY   (new-checkout's feature shown)" >&2
+curl -s "$base/api/features/$sdk" > payload.json
+python3 -c 'import json; d = json.load(open("payload.json")); print(sorted(d["features"])); print(json.dumps(d["features"]["new-checkout"], indent=1))' 
 
-# Exposures from the SDK's tracking callback: user-7 saw checkout-button's arm. Sent twice (a retry):
+# Exposures from the SDK's tracking callback: two users saw new-checkout's arms (the SDK computed
+# them locally; assign prints the same; held-out users see no experiment). Sent twice (a retry):
 # stored once. Then a bad batch: 400 with the reason, nothing stored.
-arm=$("$causeway" --format json assign checkout-button user-7 | python3 -c 'import json, sys; print(json.load(sys.stdin)["arm"])')
-body="[{\"unit\":\"user-7\",\"experiment\":\"checkout-button\",\"variation\":\"$arm\",\"timestamp\":\"2026-11-24T09:00:00Z\"},
-       {\"unit\":\"user-8\",\"experiment\":\"checkout-button\",\"variation\":0,\"timestamp\":\"2026-11-24T09:01:00Z\"}]"
+events=()
+for i in $(seq 7 60); do
+    arm=$("$causeway" --format json assign new-checkout "user-$i" | python3 -c 'import json, sys; print(json.load(sys.stdin)["arm"] or "")')
+    [ -n "$arm" ] && events+=("{\"unit\":\"user-$i\",\"experiment\":\"new-checkout\",\"variation\":\"$arm\",\"timestamp\":\"2026-11-24T09:00:00Z\"}")
+    [ ${#events[@]} -eq 2 ] && break
+done
+body="[${events[0]},${events[1]}]"
 for _ in 1 2; do
     echo "\$ curl -X POST $base/api/exposures -H 'Authorization: Bearer INGEST_KEY' -d '[…2 events…]'" >&2
     curl -s -o /dev/null -w "%{http_code}\n" -X POST "$base/api/exposures" -H "Authorization: Bearer $ingest" -d "$body"
@@ -36,6 +49,7 @@ curl -s -w " %{http_code}\n" -X POST "$base/api/exposures" -H "Authorization: Be
 kill -TERM "$server"
 wait "$server" || true
 trap - EXIT
+run "$causeway" experiment show new-checkout
 echo "\$ tail -3 serve.log   (one line per request; keys never appear)" >&2
 tail -3 serve.log
 

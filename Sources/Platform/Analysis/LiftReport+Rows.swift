@@ -56,19 +56,7 @@ extension LiftReport {
             return metrics.count - 1
         }
         let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
-        // The weight segments of the phase, oldest first: a unit's segment is the last one that began
-        // at or before its assignment (the same rule as the kept counts, schema 0006).
-        let segments = try c.query("""
-            SELECT valid_from::text, weights FROM arm_weights
-            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) ORDER BY valid_from
-            """).decode((String, [Double]).self)
-        var segment: SQLQuery = "-1"
-        if !segments.isEmpty {
-            let cases = segments.enumerated().reversed().map { k, s in
-                "WHEN a.assigned_at >= \(s.0)::timestamptz THEN \(unsafeRaw: String(k))" as SQLQuery
-            }
-            segment = "CASE \(SQLQuery.joined(cases, separator: " ")) ELSE -1 END"
-        }
+        let (segment, segments) = try weightSegments(e, on: c)
         var values: [SQLQuery] = []
         var joins: [SQLQuery] = []
         for (k, m) in metrics.enumerated() {
@@ -171,6 +159,23 @@ extension LiftReport {
         }
         if let none = gathered[nil] { blocks.append(block("(none)", none)) }
         return blocks
+    }
+}
+
+extension LiftReport {
+    /// The weight segments of the experiment's phase, oldest first, and an SQL expression giving the
+    /// segment index of an assignment row `a` (−1 before the first): a unit's segment is the last one
+    /// that began at or before its assignment, the rule of the kept counts (schema 0006).
+    static func weightSegments(_ e: Experiment, on c: Connection) throws -> (SQLQuery, [(String, [Double])]) {
+        let segments = try c.query("""
+            SELECT valid_from::text, weights FROM arm_weights
+            WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) ORDER BY valid_from
+            """).decode((String, [Double]).self)
+        guard !segments.isEmpty else { return ("-1", []) }
+        let cases = segments.enumerated().reversed().map { k, s in
+            "WHEN a.assigned_at >= \(s.0)::timestamptz THEN \(unsafeRaw: String(k))" as SQLQuery
+        }
+        return ("CASE \(SQLQuery.joined(cases, separator: " ")) ELSE -1 END", segments)
     }
 }
 

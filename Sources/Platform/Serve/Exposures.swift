@@ -144,24 +144,32 @@ public enum Exposures {
 
     public static func counts(_ e: Experiment, on c: Connection) throws -> Counts {
         // Per exposed unit, its distinct variations against its stored row: no row (unassigned), held
-        // out, or an arm that the variations should all equal.
+        // out, or an arm that the variations should all equal; and the weight segment it was assigned
+        // in, so that SRM compares each unit with the weights in force then.
+        let (segment, segments) = try LiftReport.weightSegments(e, on: c)
         let rows = try c.query("""
-            SELECT a.arm, a.unit IS NULL, count(*)::bigint,
+            SELECT a.arm, a.unit IS NULL, \(segment)::int, count(*)::bigint,
                    count(*) FILTER (WHERE a.held_out OR NOT (x.variations <@ ARRAY[a.arm]))::bigint
             FROM (SELECT unit, array_agg(DISTINCT variation) AS variations FROM exposures
                   WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) GROUP BY unit) x
             LEFT JOIN assignments a ON a.unit = x.unit AND a.experiment_id = \(e.id) AND a.phase = \(Int32(e.phase))
-            GROUP BY a.arm, a.unit IS NULL
-            """).decode((String?, Bool, Int, Int).self)
-        var perArm = Dictionary(uniqueKeysWithValues: e.arms.map { ($0.name, 0) })
+            GROUP BY 1, 2, 3
+            """).decode((String?, Bool, Int32, Int, Int).self)
+        let position = Dictionary(uniqueKeysWithValues: e.arms.enumerated().map { ($1.name, $0) })
+        var perArm = [Int](repeating: 0, count: e.arms.count)
+        var bySegment: [Int: [Int]] = [:]
         var unassigned = 0, disagreeing = 0
-        for (arm, missing, units, wrong) in rows {
+        for (arm, missing, seg, units, wrong) in rows {
             if missing { unassigned += units; continue }
-            if let arm { perArm[arm, default: 0] += units }
             disagreeing += wrong
+            guard let arm, let k = position[arm] else { continue }
+            perArm[k] += units
+            if seg >= 0 { bySegment[Int(seg), default: [Int](repeating: 0, count: e.arms.count)][k] += units }
         }
-        let counts = e.arms.map { perArm[$0.name] ?? 0 }
-        return Counts(arms: zip(e.arms, counts).map { ($0.name, $1) }, unassigned: unassigned, disagreeing: disagreeing,
-                      sampleRatio: SampleRatioMismatch(counts: counts, weights: e.arms.map(\.weight)))
+        let checked = bySegment.keys.sorted().compactMap { k -> (counts: [Int], weights: [Double])? in
+            segments[k].1.count == e.arms.count ? (bySegment[k]!, segments[k].1) : nil
+        }
+        return Counts(arms: zip(e.arms, perArm).map { ($0.name, $1) }, unassigned: unassigned, disagreeing: disagreeing,
+                      sampleRatio: SampleRatioMismatch(segments: checked))
     }
 }
