@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Allocation", dependencies: ["CGLPK", "Stats"]),
         /// Graphs (CSR), motif census, exposure conditions and probabilities, Aronow–Samii estimators, graph clustering. Pure.
         .target(name: "Exposure", dependencies: ["Stats"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        /// Synthetic control: exact simplex-constrained donor weights (more to come: issue 21). Pure.
+        .target(name: "Synthetic", dependencies: ["Stats"]),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
@@ -110,6 +112,7 @@ let package = Package(
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Stats", "Randomization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],
             resources: [.copy("Fixtures")]
