@@ -29,7 +29,7 @@ final class ConsoleEndToEndTests: XCTestCase {
         let migrated = try json(documents[0]) as? [String: Any]
         XCTAssertEqual(migrated?["applied"] as? [String], ["0001_core.sql", "0002_uplift.sql", "0003_allocations.sql", "0004_allocation_reports.sql", "0005_graphs.sql",
                                                               "0006_lift_sums.sql", "0007_upkeep_by_writers.sql", "0008_metric_partitions.sql",
-                                                              "0009_metric_caps.sql"])
+                                                              "0009_metric_caps.sql", "0010_serve.sql"])
         let status = try json(documents[1]) as? [String: Any]
         XCTAssertEqual(status?["pending"] as? Int, 0)
         XCTAssertEqual(status?["source"] as? String, "--db")
@@ -45,9 +45,9 @@ final class ConsoleEndToEndTests: XCTestCase {
             SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
             """).decode(String.self)
         XCTAssertEqual(tables, ["allocation_runs", "allocations", "arm_metric_products", "arm_metric_sums", "arm_units", "arm_weights", "arms",
-                                "assignments", "experiment_phases", "experiments", "feature_sets", "graph_edges", "graphs", "holdout",
-                                "metric_units", "metrics", "model_components", "models", "outcomes", "schema_migrations", "scores",
-                                "true_effects", "unit_clusters", "unit_features", "unit_totals", "units"])
+                                "assignments", "experiment_phases", "experiments", "exposures", "feature_sets", "graph_edges", "graphs",
+                                "holdout", "metric_units", "metrics", "model_components", "models", "outcomes", "schema_migrations",
+                                "scores", "serve_keys", "true_effects", "unit_clusters", "unit_features", "unit_totals", "units"])
     }
 
     func testDatabaseURLFromEnvironmentIsUsed() throws {
