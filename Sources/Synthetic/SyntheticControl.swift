@@ -1,0 +1,135 @@
+/// The synthetic control of Abadie & Gardeazabal (2003) and Abadie, Diamond & Hainmueller (2010):
+/// donor weights that make a weighted average of untreated units resemble the treated one before
+/// the treatment, on chosen predictors, with the predictors' own weights V either the identity or
+/// chosen by nested optimisation of the pre-period outcome fit.
+public enum SyntheticControl {
+    /// A predictor: a series averaged over the periods of a window that have a value (sparse series
+    /// such as schooling every five years are averaged over the years present, as Synth does).
+    public struct Predictor: Sendable, Equatable {
+        public let name: String
+        /// The series by unit and period.
+        public let series: [String: [Int: Double]]
+        public let periods: [Int]
+
+        public init(name: String, series: [String: [Int: Double]], periods: [Int]) {
+            self.name = name
+            self.series = series
+            self.periods = periods
+        }
+
+        /// The unit's mean over the window's periods that have a value; nil when none has.
+        public func value(for unit: String) -> Double? {
+            let present = periods.compactMap { series[unit]?[$0] }.filter(\.isFinite)
+            return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
+        }
+    }
+
+    public enum PredictorWeights: Sendable, Equatable {
+        /// Every predictor weighs the same (after scaling by its standard deviation across units).
+        case identity
+        /// V minimising the pre-period outcome MSPE of the resulting synthetic control, by Nelder–Mead
+        /// from equal weights (Synth's and pysyncon's search).
+        case nested
+    }
+
+    public struct Fit: Sendable {
+        public let donors: [String]
+        public let weights: [Double]
+        /// The predictor weights used, normalised to sum to 1.
+        public let v: [Double]
+        /// Mean squared pre-period outcome error of the synthetic control (the nested search's loss).
+        public let outcomeLoss: Double
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case invalidInput(String)
+
+        public var description: String {
+            switch self { case .invalidInput(let m): m }
+        }
+    }
+
+    /// Fits the weights of the donors for the treated unit.
+    /// - Parameters:
+    ///   - outcome: the outcome by unit and period (complete over `fitPeriods`).
+    ///   - fitPeriods: the pre-treatment periods whose outcome fit the nested search minimises.
+    ///   - predictors: the predictors; empty means the outcome in each of `fitPeriods`.
+    public static func fit(treated: String, donors: [String], outcome: [String: [Int: Double]], fitPeriods: [Int],
+                           predictors: [Predictor] = [], v: PredictorWeights = .identity) throws(Failure) -> Fit {
+        guard donors.count >= 2 else { throw .invalidInput("a synthetic control needs at least 2 donors; got \(donors.count)") }
+        guard !fitPeriods.isEmpty else { throw .invalidInput("no pre-treatment periods to fit") }
+        let units = [treated] + donors
+        let predictors = predictors.isEmpty
+            ? fitPeriods.map { p in Predictor(name: "outcome \(p)", series: outcome, periods: [p]) }
+            : predictors
+        // (A pre-treatment period shorter than the number of predictors makes the nested search
+        // ill-posed; the use case, which knows the start, refuses it. The fit window may be shorter:
+        // Abadie & Gardeazabal fit 1960–1969 with 14 predictors.)
+        // X: one row per predictor, one column per unit; rows scaled by their standard deviation.
+        var rows: [[Double]] = []
+        for p in predictors {
+            var row: [Double] = []
+            for u in units {
+                guard let x = p.value(for: u) else { throw .invalidInput("unit \"\(u)\" has no value of predictor \(p.name) in its window") }
+                row.append(x)
+            }
+            let mean = row.reduce(0, +) / Double(row.count)
+            let sd = (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(row.count - 1)).squareRoot()
+            rows.append(sd > 0 ? row.map { $0 / sd } : row)
+        }
+        let x1 = rows.map { $0[0] }
+        let x0 = donors.indices.map { j in rows.map { $0[j + 1] } }
+        var z0: [[Double]] = [], z1: [Double] = []
+        for p in fitPeriods {
+            guard let t = outcome[treated]?[p], t.isFinite else { throw .invalidInput("unit \"\(treated)\" has no outcome in period \(p)") }
+            z1.append(t)
+        }
+        for d in donors {
+            var column: [Double] = []
+            for p in fitPeriods {
+                guard let y = outcome[d]?[p], y.isFinite else { throw .invalidInput("unit \"\(d)\" has no outcome in period \(p)") }
+                column.append(y)
+            }
+            z0.append(column)
+        }
+        func outcomeLoss(_ w: [Double]) -> Double {
+            var s = 0.0
+            for t in z1.indices {
+                var fit = 0.0
+                for j in w.indices where w[j] != 0 { fit += w[j] * z0[j][t] }
+                s += (z1[t] - fit) * (z1[t] - fit)
+            }
+            return s / Double(z1.count)
+        }
+        func weights(_ v: [Double]) throws(Failure) -> [Double] {
+            do { return try SimplexWeights.solve(treated: x1, donors: x0, v: v).weights } catch {
+                throw .invalidInput("the donor weights could not be computed: \(error)")
+            }
+        }
+        let k = predictors.count
+        switch v {
+        case .identity:
+            let equal = [Double](repeating: 1 / Double(k), count: k)
+            let w = try weights(equal)
+            return Fit(donors: donors, weights: w, v: equal, outcomeLoss: outcomeLoss(w))
+        case .nested:
+            func normalised(_ x: [Double]) -> [Double] {
+                let total = x.reduce(0) { $0 + abs($1) }
+                return total > 0 ? x.map { abs($0) / total } : [Double](repeating: 1 / Double(k), count: k)
+            }
+            // Nelder–Mead from equal weights, restarted from its own result until a restart no longer
+            // improves the fit (a restart rebuilds the simplex around the point, as Synth's repeated
+            // optimisers do): the search is not convex, and one run often stalls on a ridge.
+            let objective: ([Double]) -> Double = { x in (try? weights(normalised(x))).map(outcomeLoss) ?? .infinity }
+            var search = NelderMead.minimize(objective, from: [Double](repeating: 1 / Double(k), count: k))
+            for _ in 0..<50 {
+                let again = NelderMead.minimize(objective, from: normalised(search.x))
+                guard again.value < search.value * (1 - 1e-9) else { break }
+                search = again
+            }
+            let chosen = normalised(search.x)
+            let w = try weights(chosen)
+            return Fit(donors: donors, weights: w, v: chosen, outcomeLoss: outcomeLoss(w))
+        }
+    }
+}
