@@ -43,7 +43,7 @@ let package = Package(
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure",
+            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic",
                            .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit")],
             plugins: ["EmbedSchema"]
         ),
@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Server", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "CLineEdit",
+                "Platform", "Server", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

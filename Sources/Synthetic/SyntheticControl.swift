@@ -133,3 +133,70 @@ public enum SyntheticControl {
         }
     }
 }
+
+extension SyntheticControl {
+    /// A fit read against the whole series: the synthetic path, the gap in every period, the effect
+    /// after the start, and the fit before it.
+    public struct Estimate: Sendable {
+        public let fit: Fit
+        /// Periods in order, and per period the treated value, the synthetic value and their gap.
+        public let periods: [Int]
+        public let treated: [Double]
+        public let synthetic: [Double]
+        public let gaps: [Double]
+        /// The mean gap over the post-treatment periods (the ATT for one treated unit).
+        public let att: Double
+        public let preRMSPE: Double
+        public let postRMSPE: Double
+        /// postRMSPE / preRMSPE, the statistic of the in-space placebo test.
+        public var ratio: Double { preRMSPE > 0 ? postRMSPE / preRMSPE : .infinity }
+    }
+
+    /// Fits on the periods before `start` and reads the gaps over all `periods`.
+    /// `fitPeriods` are the pre-periods the nested search fits (nil: all before the start).
+    public static func estimate(treated: String, donors: [String], outcome: [String: [Int: Double]], periods: [Int], start: Int,
+                                fitPeriods: [Int]? = nil, predictors: [Predictor] = [], v: PredictorWeights = .identity) throws(Failure) -> Estimate {
+        let pre = periods.filter { $0 < start }, post = periods.filter { $0 >= start }
+        guard !pre.isEmpty else { throw .invalidInput("the start \(start) leaves no period before it") }
+        guard !post.isEmpty else { throw .invalidInput("the start \(start) is after the last period (\(periods.last ?? 0))") }
+        let fit = try fit(treated: treated, donors: donors, outcome: outcome, fitPeriods: fitPeriods ?? pre, predictors: predictors, v: v)
+        var y: [Double] = [], s: [Double] = []
+        for p in periods {
+            guard let t = outcome[treated]?[p] else { throw .invalidInput("unit \"\(treated)\" has no outcome in period \(p)") }
+            var synthetic = 0.0
+            for (j, d) in donors.enumerated() where fit.weights[j] != 0 {
+                guard let x = outcome[d]?[p] else { throw .invalidInput("unit \"\(d)\" has no outcome in period \(p)") }
+                synthetic += fit.weights[j] * x
+            }
+            y.append(t)
+            s.append(synthetic)
+        }
+        let gaps = zip(y, s).map { $0 - $1 }
+        func rmspe(_ range: some Sequence<Int>) -> Double {
+            let g = range.map { gaps[$0] }
+            return (g.reduce(0) { $0 + $1 * $1 } / Double(g.count)).squareRoot()
+        }
+        let preIndices = periods.indices.filter { periods[$0] < start }, postIndices = periods.indices.filter { periods[$0] >= start }
+        return Estimate(fit: fit, periods: periods, treated: y, synthetic: s, gaps: gaps,
+                        att: postIndices.reduce(0) { $0 + gaps[$1] } / Double(postIndices.count),
+                        preRMSPE: rmspe(preIndices), postRMSPE: rmspe(postIndices))
+    }
+
+    /// In-space placebos (Abadie, Diamond & Hainmueller 2010): each donor in turn as if treated, with
+    /// the other donors as its pool, under the same predictors and V choice. The permutation p-value
+    /// is the share of all units (the treated one included) whose post/pre RMSPE ratio is at least the
+    /// treated unit's.
+    public static func placebos(treated: Estimate, donors: [String], outcome: [String: [Int: Double]], start: Int,
+                                fitPeriods: [Int]? = nil, predictors: [Predictor] = [], v: PredictorWeights = .identity)
+        -> (estimates: [(unit: String, estimate: Estimate?)], pValue: Double) {
+        var results: [(String, Estimate?)] = []
+        for d in donors {
+            let pool = donors.filter { $0 != d }
+            results.append((d, try? estimate(treated: d, donors: pool, outcome: outcome, periods: treated.periods, start: start,
+                                             fitPeriods: fitPeriods, predictors: predictors, v: v)))
+        }
+        let ratios = results.compactMap { $0.1?.ratio }
+        let atLeast = ratios.filter { $0 >= treated.ratio }.count
+        return (results, Double(atLeast + 1) / Double(ratios.count + 1))
+    }
+}

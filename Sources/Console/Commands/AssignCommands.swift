@@ -120,7 +120,7 @@ struct HoldoutCommands: ParsableCommand {
 /// `import clusters FILE.csv [--mapping NAME]`
 struct ImportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self, ImportFeatures.self, Units.self, ImportExposures.self])
+        commandName: "import", abstract: "Load data from CSV files with COPY.", subcommands: [Outcomes.self, Clusters.self, ImportFeatures.self, Units.self, ImportExposures.self, ImportSeries.self])
 
     struct Outcomes: ConsoleCommand {
         static let configuration = CommandConfiguration(

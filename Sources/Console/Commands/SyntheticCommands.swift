@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Platform
+import Reports
+import Synthetic
+
+extension ImportCommands {
+    /// `import series FILE.csv --metric M [--sparse] [--fill previous|linear]`
+    struct ImportSeries: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "series",
+            abstract: "Load a panel (header unit,period,value) for synthetic control, replacing the metric's panel.")
+        @Argument(help: "The CSV file.") var file: String
+        @Option(help: "The series' name.") var metric: String
+        @Flag(help: "A predictor observed in some periods only (no calendar or completeness check).") var sparse = false
+        @Option(help: "Fill missing cells: previous or linear (counted and named).") var fill: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            let method = try fill.map { text -> SeriesImport.Fill in
+                guard let f = SeriesImport.Fill(rawValue: text) else { throw ConsoleError("--fill must be previous or linear") }
+                return f
+            }
+            let r = try SeriesImport.run(path: file, metric: metric, sparse: sparse, fill: method, in: context.store())
+            var text = "imported series \(r.metric): \(r.units) units × \(r.periods) periods (\(r.rows) cells"
+            text += (r.step.map { ", every \($0)" } ?? (sparse ? ", sparse" : "")) + ")"
+            if r.filled > 0 { text += "; \(r.filled) missing cells filled (\(method!.rawValue))" }
+            return .summary(text, [("metric", .string(r.metric)), ("units", .int(r.units)), ("periods", .int(r.periods)),
+                                   ("rows", .int(r.rows)), ("filled", .int(r.filled)), ("step", .optional(r.step))])
+        }
+    }
+}
+
+extension ReportCommands {
+    /// `report synthetic --metric M --treated A[,B] --start P [--donors …|--exclude …] [--predictors …] [--v identity|nested]`
+    struct Synthetic: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "synthetic",
+            abstract: "Synthetic control: donor weights, the gap per period, the ATT, RMSPE and in-space placebos.",
+            discussion: """
+                Weights w ≥ 0, Σw = 1 from the exact quadratic program of Abadie, Diamond & Hainmueller on the \\
+                predictors (default: the outcome in every pre-period), each scaled by its standard deviation across \\
+                units; --v nested chooses the predictor weights by Nelder–Mead on the pre-period outcome fit, \\
+                restarted until it stops improving. The p-value ranks the treated unit's post/pre RMSPE ratio among \\
+                every donor's as a placebo.
+                """)
+        @Option(help: "The outcome series.") var metric: String
+        @Option(help: "The treated unit(s), comma-separated (several: their mean).") var treated: String
+        @Option(help: "The first treated period (1970, 2026-11-01).") var start: String
+        @Option(help: "The donor pool, comma-separated (default: every other unit).") var donors: String?
+        @Option(help: "Units to leave out of the pool, comma-separated.") var exclude: String?
+        @Option(help: "Predictors NAME:mean:FROM-TO, comma-separated (NAME: the outcome or a sparse series).") var predictors: String?
+        @Option(help: "identity or nested.") var v: String = "identity"
+        @Option(help: "The pre-periods whose outcome fit the nested search minimises, FROM-TO (default: all before the start).") var fit: String?
+        @Flag(help: "Skip the in-space placebos.") var noPlacebos = false
+        @Option(help: "Also write a self-contained HTML page to FILE.") var html: String?
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
+            var o = SyntheticReport.Options(metric: metric, treated: list(treated) ?? [], start: start)
+            o.donors = list(donors)
+            o.exclude = list(exclude) ?? []
+            o.predictors = list(predictors) ?? []
+            switch v {
+            case "identity": o.v = .identity
+            case "nested": o.v = .nested
+            default: throw ConsoleError("--v must be identity or nested")
+            }
+            o.placebos = !noPlacebos
+            o.fit = fit
+            let r = try SyntheticReport.run(o, in: context.store())
+            return try SyntheticPresenter(result: r).output(html: html)
+        }
+    }
+}
+
+struct SyntheticPresenter {
+    let result: SyntheticReport.Result
+
+    func output(html: String?) throws -> CommandOutput {
+        let r = result, e = r.estimate
+        let weights = zip(e.fit.donors, e.fit.weights).filter { $0.1 > 1e-6 }.sorted { $0.1 > $1.1 }
+        var text = "Synthetic control for \(r.treated.joined(separator: ", ")) on \(r.metric), treated from \(r.start)\n"
+        text += AlignedFormat().render(.table(Table(columns: ["donor", "weight"], rows: weights.map { [.string($0.0), .number($0.1, .decimals(4))] })))
+        text += "ATT (mean gap from \(r.start)): \(NumberFormat.rounded(e.att, .significant(6))); pre-period RMSPE \(NumberFormat.rounded(e.preRMSPE, .significant(4)))"
+        text += "; post/pre RMSPE ratio \(NumberFormat.rounded(e.ratio, .significant(4)))"
+        if let p = r.pValue {
+            text += "\nin-space placebos: p = \(NumberFormat.rounded(p, .significant(3))) (\(r.placebos.filter { $0.ratio != nil }.count) donors as placebos; the smallest possible is \(NumberFormat.rounded(1 / Double(r.placebos.filter { $0.ratio != nil }.count + 1), .significant(3))))"
+        }
+        text += "\n" + AlignedFormat().render(.table(Table(columns: ["period", "treated", "synthetic", "gap"], rows: e.periods.indices.map { k in
+            [.string(r.labels[k]), .number(e.treated[k], .significant(6)), .number(e.synthetic[k], .significant(6)), .number(e.gaps[k], .significant(4))]
+        })))
+        if let html {
+            var page = HTMLPage(title: "Synthetic control: \(r.treated.joined(separator: ", ")) on \(r.metric)")
+            page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
+            let x = e.periods.map(Double.init)
+            page.heading("Observed against synthetic (treated from \(r.start))")
+            page.svg(LineChart(series: [.init(label: "treated", x: x, y: e.treated, colour: "#c0392b"),
+                                        .init(label: "synthetic", x: x, y: e.synthetic, style: .dashed)],
+                               xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: r.metric).svg())
+            page.heading("Gap, with each placebo's gap behind it")
+            var series = r.placebos.compactMap { p in p.gaps.map { LineChart.Series(label: p.unit, x: x, y: $0, style: .dotted, colour: "#c8ccd4") } }
+            series.append(.init(label: "treated", x: x, y: e.gaps, colour: "#c0392b"))
+            var chart = LineChart(series: series, xLabel: "period", yLabel: "gap")
+            chart.includeZero = true
+            page.svg(chart.svg())
+            page.heading("Donor weights")
+            page.table(columns: ["donor", "weight"], rows: weights.map { [$0.0, String(format: "%.4f", $0.1)] })
+            try writePage(page, to: html)
+            text += "wrote \(html)\n"
+        }
+        return .summary(text, [
+            ("metric", .string(r.metric)), ("treated", .array(r.treated.map { .string($0) })), ("start", .string(r.start)),
+            ("weights", .object(zip(e.fit.donors, e.fit.weights).map { ($0.0, .number($0.1, .decimals(6))) })),
+            ("v", .object(zip(r.predictors.isEmpty ? e.fit.v.indices.map { "outcome \($0)" } : r.predictors, e.fit.v).map { ($0.0, .number($0.1, .decimals(6))) })),
+            ("att", .double(e.att)), ("pre_rmspe", .double(e.preRMSPE)), ("post_rmspe", .double(e.postRMSPE)), ("ratio", .double(e.ratio)),
+            ("p_value", r.pValue.map { .double($0) } ?? .null),
+            ("gaps", .object(e.periods.indices.map { (r.labels[$0], .double(e.gaps[$0])) })),
+        ])
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Postgres
+import Synthetic
+
+/// `report synthetic`: a synthetic control for treated markets from a panel of untreated ones (issue
+/// 21): donor weights, the gap per period, the ATT after the start, the pre-period RMSPE, the post/pre
+/// RMSPE ratio, and the in-space placebo p-value.
+public enum SyntheticReport {
+    public struct Options: Sendable {
+        public var metric: String
+        public var treated: [String]
+        /// The first treated period, as in the file (`1970`, `2026-11-01`).
+        public var start: String
+        /// The donor pool; nil is every other unit of the panel.
+        public var donors: [String]? = nil
+        public var exclude: [String] = []
+        /// `NAME:mean:FROM-TO` each; empty is the outcome in every pre-period.
+        public var predictors: [String] = []
+        public var v: SyntheticControl.PredictorWeights = .identity
+        public var placebos = true
+        /// The pre-periods whose outcome fit the nested search minimises (Synth's `time.optimize.ssr`),
+        /// `FROM-TO`; nil is every period before the start.
+        public var fit: String? = nil
+
+        public init(metric: String, treated: [String], start: String) {
+            self.metric = metric
+            self.treated = treated
+            self.start = start
+        }
+    }
+
+    public struct Result: Sendable {
+        public let metric: String
+        public let treated: [String]
+        public let estimate: SyntheticControl.Estimate
+        /// Period labels, in order.
+        public let labels: [String]
+        public let start: String
+        public let predictors: [String]
+        /// Each placebo's gaps (nil when its fit failed), and the permutation p-value.
+        public let placebos: [(unit: String, gaps: [Double]?, ratio: Double?)]
+        public let pValue: Double?
+    }
+
+    public static func run(_ o: Options, in store: Store) throws -> Result {
+        try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            let info = try c.query("SELECT sparse, step FROM series_metrics WHERE metric = \(o.metric)").decode((Bool, String?).self)
+            guard let (sparse, step) = info.first else {
+                throw PlatformError(.notFound, "series \"\(o.metric)\" does not exist; import series FILE.csv --metric \(o.metric) first")
+            }
+            guard !sparse else { throw PlatformError("series \"\(o.metric)\" is sparse: the outcome needs a complete panel") }
+            let (panel, times) = try load(o.metric, on: c)
+            let labels = times.map { SeriesImport.label($0, step: step) }
+            guard !o.treated.isEmpty else { throw PlatformError("name the treated unit(s)") }
+            for t in o.treated where panel[t] == nil {
+                throw PlatformError(.notFound, "treated unit \"\(t)\" is not in series \"\(o.metric)\"")
+            }
+            guard let startTime = SeriesImport.period(o.start) else { throw PlatformError("\(.start) \"\(o.start)\" is not a period such as 1970 or 2026-11-01") }
+            guard let start = times.firstIndex(of: startTime) else {
+                throw PlatformError("\(.start) \(o.start) is outside the data (\(labels.first ?? "") to \(labels.last ?? ""))")
+            }
+            guard start > 0 else { throw PlatformError("\(.start) \(o.start) is the first period: there is no pre-period to fit") }
+            var donors = o.donors ?? panel.keys.sorted()
+            donors = donors.filter { !o.treated.contains($0) && !o.exclude.contains($0) }
+            for d in donors where panel[d] == nil { throw PlatformError(.notFound, "donor \"\(d)\" is not in series \"\(o.metric)\"") }
+            guard donors.count >= 2 else { throw PlatformError(.insufficientData, "a synthetic control needs at least 2 donors; \(donors.count) left") }
+            // Several treated units: their mean is the treated series.
+            var outcome = panel
+            let treatedName = o.treated.count == 1 ? o.treated[0] : "(treated: \(o.treated.joined(separator: ", ")))"
+            if o.treated.count > 1 {
+                outcome[treatedName] = Dictionary(uniqueKeysWithValues: times.indices.map { k in
+                    (k, o.treated.reduce(0) { $0 + panel[$1]![k]! } / Double(o.treated.count))
+                })
+            }
+            let predictors = try o.predictors.map { try predictor($0, outcome: o.metric, panel: outcome, times: times, step: step, on: c) }
+            if o.v == .nested, start < max(predictors.count, 1) {
+                throw PlatformError("the pre-period has \(start) periods, fewer than the \(predictors.count) predictors whose weights the nested search chooses")
+            }
+            let periods = Array(times.indices)
+            var fitPeriods: [Int]? = nil
+            if let fit = o.fit {
+                let window = try self.window(fit, times: times)
+                fitPeriods = window.filter { $0 < start }
+                guard fitPeriods?.isEmpty == false else { throw PlatformError("the fit window \(fit) holds no period before the start") }
+            }
+            let estimate: SyntheticControl.Estimate
+            do {
+                estimate = try SyntheticControl.estimate(treated: treatedName, donors: donors, outcome: outcome, periods: periods, start: start,
+                                                         fitPeriods: fitPeriods, predictors: predictors, v: o.v)
+            } catch { throw PlatformError(.computation, "\(error)", cause: error) }
+            var placebos: [(String, [Double]?, Double?)] = []
+            var pValue: Double?
+            if o.placebos {
+                let run = SyntheticControl.placebos(treated: estimate, donors: donors, outcome: outcome, start: start, fitPeriods: fitPeriods,
+                                                    predictors: predictors, v: o.v)
+                placebos = run.estimates.map { ($0.unit, $0.estimate?.gaps, $0.estimate?.ratio) }
+                pValue = run.pValue
+            }
+            return Result(metric: o.metric, treated: o.treated, estimate: estimate, labels: labels, start: labels[start],
+                          predictors: predictors.map(\.name), placebos: placebos, pValue: pValue)
+        }
+    }
+
+    /// The panel by unit and period index, and the periods' times in order.
+    static func load(_ metric: String, on c: Connection) throws -> ([String: [Int: Double]], [Date]) {
+        let rows = try c.query("SELECT unit, period, value FROM series WHERE metric = \(metric) ORDER BY period, unit")
+            .decode((String, Date, Double).self)
+        let times = Array(Set(rows.map(\.1))).sorted()
+        let index = Dictionary(uniqueKeysWithValues: times.enumerated().map { ($1, $0) })
+        var panel: [String: [Int: Double]] = [:]
+        for (unit, t, v) in rows { panel[unit, default: [:]][index[t]!] = v }
+        return (panel, times)
+    }
+
+    /// `NAME:mean:FROM-TO`: the series NAME (the outcome itself or a sparse predictor) averaged over the
+    /// window's periods that have a value.
+    static func predictor(_ spec: String, outcome: String, panel: [String: [Int: Double]], times: [Date], step: String?,
+                          on c: Connection) throws -> SyntheticControl.Predictor {
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, parts[1] == "mean" else {
+            throw PlatformError("predictor \"\(spec)\" must be NAME:mean:FROM-TO, such as gdpcap:mean:1960-1969")
+        }
+        let window = try self.window(parts[2], times: times, spec: spec)
+        var series = panel
+        if parts[0] != outcome {
+            let (loaded, predictorTimes) = try load(parts[0], on: c)
+            guard !loaded.isEmpty else { throw PlatformError(.notFound, "predictor series \"\(parts[0])\" does not exist") }
+            // Its periods on the outcome's calendar (a period the outcome does not have is left out).
+            let position = Dictionary(uniqueKeysWithValues: times.enumerated().map { ($1, $0) })
+            series = loaded.mapValues { byIndex in
+                Dictionary(uniqueKeysWithValues: byIndex.compactMap { k, v in position[predictorTimes[k]].map { ($0, v) } })
+            }
+        }
+        return SyntheticControl.Predictor(name: spec, series: series, periods: window)
+    }
+
+    /// `FROM-TO` years (1960-1969), `FROM..TO` periods, or one period: the panel's periods inside.
+    static func window(_ text: String, times: [Date], spec: String? = nil) throws -> [Int] {
+        let what = spec.map { "predictor \"\($0)\": the window" } ?? "the window \(text)"
+        let bounds = text.contains("..") ? text.components(separatedBy: "..")
+            : text.count == 9 ? text.split(separator: "-").map(String.init) : [text]
+        let range: (Date, Date)
+        if bounds.count == 2, let a = SeriesImport.period(bounds[0]), let b = SeriesImport.period(bounds[1]), a <= b {
+            range = (a, b)
+        } else if bounds.count == 1, let single = SeriesImport.period(text) {
+            range = (single, single)
+        } else {
+            throw PlatformError("\(what) must be FROM-TO years such as 1960-1969, or FROM..TO periods")
+        }
+        let window = times.indices.filter { times[$0] >= range.0 && times[$0] <= range.1 }
+        guard !window.isEmpty else { throw PlatformError("\(what) holds no period of the panel") }
+        return window
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+import _TestSupport
+@testable import Platform
+import Stats
+
+/// `import series` and `report synthetic` against the store.
+final class SyntheticReportTests: ExperimentTestCase {
+    /// 12 regions × 30 years (1990–2019); the treated one is 0.6·r1 + 0.4·r2 (+ noise) and gains
+    /// `effect` from 2010 on.
+    private func panel(effect: Double, seed: UInt64 = 21) throws -> String {
+        var g = SplitMix64(seed: seed)
+        var series: [String: [Double]] = [:]
+        for r in 1...12 {
+            var level = 50 + 10 * g.normal()
+            series["r\(r)"] = (0..<30).map { _ in level += 1 + g.normal(); return level }
+        }
+        series["treated"] = (0..<30).map { t in
+            0.6 * series["r1"]![t] + 0.4 * series["r2"]![t] + 0.05 * g.normal() + (t >= 20 ? effect : 0)
+        }
+        var text = "unit,period,value\n"
+        for (unit, values) in series.sorted(by: { $0.key < $1.key }) {
+            for (t, v) in values.enumerated() { text += "\(unit),\(1990 + t),\(v)\n" }
+        }
+        return try csv(text)
+    }
+
+    func testPlantedEffectIsFoundWithItsDonorsAndTheSmallestPlaceboPValue() throws {
+        try SeriesImport.run(path: try panel(effect: 5), metric: "sales", in: store)
+        let r = try SyntheticReport.run(.init(metric: "sales", treated: ["treated"], start: "2010"), in: store)
+        let weights = Dictionary(uniqueKeysWithValues: zip(r.estimate.fit.donors, r.estimate.fit.weights))
+        XCTAssertEqual(try XCTUnwrap(weights["r1"]), 0.6, accuracy: 0.02)
+        XCTAssertEqual(try XCTUnwrap(weights["r2"]), 0.4, accuracy: 0.02)
+        XCTAssertEqual(r.estimate.att, 5, accuracy: 0.1)
+        XCTAssertEqual(try XCTUnwrap(r.pValue), 1.0 / 13, accuracy: 1e-12, "the treated ratio is the largest of 13")
+        XCTAssertEqual(r.labels.first, "1990")
+        XCTAssertEqual(r.start, "2010")
+        // No effect: the treated unit's ratio is unremarkable.
+        try SeriesImport.run(path: try panel(effect: 0), metric: "null", in: store)
+        let null = try SyntheticReport.run(.init(metric: "null", treated: ["treated"], start: "2010"), in: store)
+        XCTAssertEqual(null.estimate.att, 0, accuracy: 0.1)
+    }
+
+    func testSeriesImportChecksThePanel() throws {
+        func refused(_ text: String, sparse: Bool = false, fill: SeriesImport.Fill? = nil, _ message: (String) -> String,
+                     file: StaticString = #filePath, line: UInt = #line) throws {
+            let path = try csv(text)
+            XCTAssertThrowsError(try SeriesImport.run(path: path, metric: "m", sparse: sparse, fill: fill, in: store), file: file, line: line) {
+                XCTAssertEqual("\($0)", message(path), file: file, line: line)
+            }
+        }
+        try refused("unit,period,value\na,2001,1\na,2001,2\n") { "\($0):3: unit \"a\" has period 2001 twice (also line 2)" }
+        try refused("unit,period,value\na,2001,1\na,2002,1\nb,2001,1\n") {
+            "\($0): unit \"b\" has no value for period 2002; a panel must be complete (fill previous|linear fills gaps)"
+        }
+        try refused("unit,period,value\na,2001,1\na,2003,1\na,2004,1\n") { "\($0): irregular calendar: periods 2001 and 2003 are not one year apart" }
+        try refused("unit,period,value\na,2001,nan\n") { "\($0):2: field \"value\" is \"nan\", not a finite number" }
+        try refused("unit,period,value\na,yesterday,1\n") { "\($0):2: field \"period\" is \"yesterday\", not a period such as 1969, 2026-11-01 or 2026-11-01T10:00:00Z" }
+        XCTAssertEqual(try count("SELECT count(*) FROM series"), 0, "nothing of a refused file")
+        let filled = try SeriesImport.run(path: try csv("unit,period,value\na,2001,1\na,2002,2\na,2003,3\nb,2001,10\nb,2003,30\n"),
+                                          metric: "m", fill: .linear, in: store)
+        XCTAssertEqual(filled.filled, 1)
+        XCTAssertEqual(try store.connection.query("SELECT value FROM series WHERE unit = 'b' AND period = '2002-01-01'").decodeOne(Double.self), 20)
+        let monthly = try SeriesImport.run(path: try csv("unit,period,value\na,2026-01-01,1\na,2026-02-01,2\na,2026-03-01,3\n"), metric: "monthly", in: store)
+        XCTAssertEqual(monthly.step, "month")
+        let sparse = try SeriesImport.run(path: try csv("unit,period,value\na,1960,1\nb,1965,2\n"), metric: "school", sparse: true, in: store)
+        XCTAssertEqual(sparse.rows, 2)
+    }
+
+    func testReportRefusesBadInput() throws {
+        try SeriesImport.run(path: try panel(effect: 0), metric: "sales", in: store)
+        func refused(_ change: (inout SyntheticReport.Options) -> Void, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+            var o = SyntheticReport.Options(metric: "sales", treated: ["treated"], start: "2010")
+            o.placebos = false
+            change(&o)
+            XCTAssertThrowsError(try SyntheticReport.run(o, in: store), file: file, line: line) { XCTAssertEqual("\($0)", message, file: file, line: line) }
+        }
+        refused({ $0.treated = ["atlantis"] }, "treated unit \"atlantis\" is not in series \"sales\"")
+        refused({ $0.start = "2031" }, "start 2031 is outside the data (1990 to 2019)")
+        refused({ $0.start = "1990" }, "start 1990 is the first period: there is no pre-period to fit")
+        refused({ $0.donors = ["r1"] }, "a synthetic control needs at least 2 donors; 1 left")
+        refused({ $0.metric = "nope" }, "series \"nope\" does not exist; import series FILE.csv --metric nope first")
+        refused({ o in
+            o.start = "1992"
+            o.v = .nested
+            o.predictors = ["sales:mean:1990-1990", "sales:mean:1991-1991", "sales:mean:1990-1991"]
+        }, "the pre-period has 2 periods, fewer than the 3 predictors whose weights the nested search chooses")
+        refused({ $0.predictors = ["sales:median:1990-1999"] }, "predictor \"sales:median:1990-1999\" must be NAME:mean:FROM-TO, such as gdpcap:mean:1960-1969")
+    }
+}
