@@ -1,0 +1,12 @@
+# Chapter 9: a geo launch read by synthetic control. A change that cannot be randomized per user
+# (a launch in one city) is compared with a weighted average of untreated cities that tracked it
+# before the launch (Abadie, Diamond & Hainmueller). tools/simulate-outcomes planted +8% in
+# harbour-city from 2026-02-23.
+import series ../tools/demo.d/data/city-orders.csv --metric city-orders
+# Donor weights from the exact quadratic program (w ≥ 0, Σw = 1) on the pre-launch weeks; the gap per
+# week, the ATT, the pre-period RMSPE, and every other city treated in turn as a placebo: the p-value
+# ranks harbour-city's post/pre RMSPE ratio among them.
+report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --html synthetic.html
+\format json
+report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --no-placebos
+\format aligned
