@@ -47,6 +47,20 @@ public enum SimplexWeights {
                 p[j * n + i] = s
             }
         }
+        let (w, iterations) = minimize(p: p, q: q, n: n)
+        // The loss from the residuals, free of the cancellation in wᵀPw − 2qᵀw + x₁ᵀVx₁.
+        var direct = 0.0
+        for r in 0..<k {
+            var fit = 0.0
+            for i in 0..<n where w[i] != 0 { fit += donors[i][r] * w[i] }
+            direct += v[r] * (treated[r] - fit) * (treated[r] - fit)
+        }
+        return Solution(weights: w, loss: direct, iterations: iterations)
+    }
+
+    /// The weights minimising ½wᵀPw − qᵀw on the simplex, for a precomputed P (n × n, row-major) and q:
+    /// placebos share one Gram matrix of every unit and take its blocks.
+    public static func minimize(p: [Double], q: [Double], n: Int) -> (weights: [Double], iterations: Int) {
         let scale = max((0..<n).map { p[$0 * n + $0] }.max() ?? 1, 1e-300)
         let tolerance = 1e-12 * scale
         let ridge = 1e-10 * scale
@@ -113,14 +127,7 @@ public enum SimplexWeights {
             let total = free.reduce(0) { $0 + w[$1] }
             for i in free { w[i] /= total }
         }
-        // The loss from the residuals, free of the cancellation in wᵀPw − 2qᵀw + x₁ᵀVx₁.
-        var direct = 0.0
-        for r in 0..<k {
-            var fit = 0.0
-            for i in free { fit += donors[i][r] * w[i] }
-            direct += v[r] * (treated[r] - fit) * (treated[r] - fit)
-        }
-        return Solution(weights: w, loss: direct, iterations: iterations)
+        return (w, iterations)
     }
 
     /// Gaussian elimination with partial pivoting; nil when the system is singular (a face whose

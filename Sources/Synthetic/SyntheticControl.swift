@@ -1,3 +1,6 @@
+import Dispatch
+import Stats
+
 /// The synthetic control of Abadie & Gardeazabal (2003) and Abadie, Diamond & Hainmueller (2010):
 /// donor weights that make a weighted average of untreated units resemble the treated one before
 /// the treatment, on chosen predictors, with the predictors' own weights V either the identity or
@@ -160,11 +163,16 @@ extension SyntheticControl {
         guard !pre.isEmpty else { throw .invalidInput("the start \(start) leaves no period before it") }
         guard !post.isEmpty else { throw .invalidInput("the start \(start) is after the last period (\(periods.last ?? 0))") }
         let fit = try fit(treated: treated, donors: donors, outcome: outcome, fitPeriods: fitPeriods ?? pre, predictors: predictors, v: v)
+        return try read(fit, treated: treated, outcome: outcome, periods: periods, start: start)
+    }
+
+    /// The synthetic path, gaps, ATT and RMSPEs of a fit over the whole series.
+    static func read(_ fit: Fit, treated: String, outcome: [String: [Int: Double]], periods: [Int], start: Int) throws(Failure) -> Estimate {
         var y: [Double] = [], s: [Double] = []
         for p in periods {
             guard let t = outcome[treated]?[p] else { throw .invalidInput("unit \"\(treated)\" has no outcome in period \(p)") }
             var synthetic = 0.0
-            for (j, d) in donors.enumerated() where fit.weights[j] != 0 {
+            for (j, d) in fit.donors.enumerated() where fit.weights[j] != 0 {
                 guard let x = outcome[d]?[p] else { throw .invalidInput("unit \"\(d)\" has no outcome in period \(p)") }
                 synthetic += fit.weights[j] * x
             }
@@ -172,9 +180,8 @@ extension SyntheticControl {
             s.append(synthetic)
         }
         let gaps = zip(y, s).map { $0 - $1 }
-        func rmspe(_ range: some Sequence<Int>) -> Double {
-            let g = range.map { gaps[$0] }
-            return (g.reduce(0) { $0 + $1 * $1 } / Double(g.count)).squareRoot()
+        func rmspe(_ range: [Int]) -> Double {
+            (range.reduce(0) { $0 + gaps[$1] * gaps[$1] } / Double(range.count)).squareRoot()
         }
         let preIndices = periods.indices.filter { periods[$0] < start }, postIndices = periods.indices.filter { periods[$0] >= start }
         return Estimate(fit: fit, periods: periods, treated: y, synthetic: s, gaps: gaps,
@@ -190,13 +197,87 @@ extension SyntheticControl {
                                 fitPeriods: [Int]? = nil, predictors: [Predictor] = [], v: PredictorWeights = .identity)
         -> (estimates: [(unit: String, estimate: Estimate?)], pValue: Double) {
         var results: [(String, Estimate?)] = []
-        for d in donors {
-            let pool = donors.filter { $0 != d }
-            results.append((d, try? estimate(treated: d, donors: pool, outcome: outcome, periods: treated.periods, start: start,
-                                             fitPeriods: fitPeriods, predictors: predictors, v: v)))
+        if v == .identity, let shared = try? sharedGramPlacebos(donors: donors, outcome: outcome, periods: treated.periods, start: start,
+                                                               fitPeriods: fitPeriods, predictors: predictors) {
+            results = shared
+        } else {
+            for d in donors {
+                let pool = donors.filter { $0 != d }
+                results.append((d, try? estimate(treated: d, donors: pool, outcome: outcome, periods: treated.periods, start: start,
+                                                 fitPeriods: fitPeriods, predictors: predictors, v: v)))
+            }
         }
         let ratios = results.compactMap { $0.1?.ratio }
         let atLeast = ratios.filter { $0 >= treated.ratio }.count
         return (results, Double(atLeast + 1) / Double(ratios.count + 1))
+    }
+
+    /// Placebos with the identity V share everything but the treated column: every placebo's units are
+    /// the same donors, so the predictors' scaling and the Gram matrix XᵀX are computed once and each
+    /// placebo solves its block (the other donors) against its own column, on both cores. The same
+    /// weights as fitting each placebo afresh, at a fraction of the cost (1,000 donors: one Gram matrix
+    /// instead of 1,000).
+    static func sharedGramPlacebos(donors: [String], outcome: [String: [Int: Double]], periods: [Int], start: Int,
+                                   fitPeriods: [Int]?, predictors: [Predictor]) throws(Failure) -> [(String, Estimate?)] {
+        let pre = fitPeriods ?? periods.filter { $0 < start }
+        let list = predictors.isEmpty ? pre.map { p in Predictor(name: "outcome \(p)", series: outcome, periods: [p]) } : predictors
+        let n = donors.count, k = list.count
+        guard n >= 3 else { throw .invalidInput("too few donors to share") }
+        var x = [Double](repeating: 0, count: k * n)   // row r: predictor r over the donors, scaled
+        for (r, p) in list.enumerated() {
+            var row: [Double] = []
+            for d in donors {
+                guard let value = p.value(for: d) else { throw .invalidInput("unit \"\(d)\" has no value of predictor \(p.name)") }
+                row.append(value)
+            }
+            let mean = row.reduce(0, +) / Double(n)
+            let sd = (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot()
+            for j in 0..<n { x[r * n + j] = sd > 0 ? row[j] / sd : row[j] }
+        }
+        let weight = 1 / Double(k)
+        // The Gram matrix G = XᵀVX over every donor, rows split between the cores.
+        var gram = [Double](repeating: 0, count: n * n)
+        let xp = x
+        gram.withUnsafeMutableBufferPointer { g in
+            let out = Shared(g.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: n) { i in
+                for j in i..<n {
+                    var s = 0.0
+                    for r in 0..<k { s += xp[r * n + i] * xp[r * n + j] }
+                    out.pointer[i * n + j] = s * weight
+                    out.pointer[j * n + i] = s * weight
+                }
+            }
+        }
+        let g = gram
+        var weights = [[Double]](repeating: [], count: n)
+        weights.withUnsafeMutableBufferPointer { w in
+            let out = Shared(w.baseAddress!)
+            do {
+                DispatchQueue.concurrentPerform(iterations: n) { d in
+                    let others = (0..<n).filter { $0 != d }
+                    let m = others.count
+                    var p = [Double](repeating: 0, count: m * m), q = [Double](repeating: 0, count: m)
+                    for (a, i) in others.enumerated() {
+                        q[a] = g[i * n + d]
+                        for (b, j) in others.enumerated() { p[a * m + b] = g[i * n + j] }
+                    }
+                    out.pointer[d] = SimplexWeights.minimize(p: p, q: q, n: m).weights
+                }
+            }
+        }
+        var results: [(String, Estimate?)] = []
+        for (d, name) in donors.enumerated() {
+            let pool = donors.enumerated().filter { $0.offset != d }.map(\.element)
+            var loss = 0.0
+            for t in pre {
+                var fit = 0.0
+                for (a, u) in pool.enumerated() where weights[d][a] != 0 { fit += weights[d][a] * (outcome[u]?[t] ?? .nan) }
+                loss += ((outcome[name]?[t] ?? .nan) - fit) * ((outcome[name]?[t] ?? .nan) - fit)
+            }
+            let fit = Fit(donors: pool, weights: weights[d], v: [Double](repeating: weight, count: k), outcomeLoss: loss / Double(pre.count))
+            results.append((name, try? read(fit, treated: name, outcome: outcome, periods: periods, start: start)))
+        }
+        return results
     }
 }

@@ -65,3 +65,28 @@ final class SyntheticControlTests: XCTestCase {
         }
     }
 }
+
+final class PlaceboTests: XCTestCase {
+    /// The shared-Gram placebos equal fitting every placebo afresh, and with no effect the treated
+    /// unit's placebo p-value is not small.
+    func testSharedGramPlacebosEqualIndependentFits() throws {
+        var g = SplitMix64(seed: 5)
+        var outcome: [String: [Int: Double]] = [:]
+        for u in 0..<15 {
+            var level = 100 + 20 * g.normal()
+            outcome["u\(u)"] = Dictionary(uniqueKeysWithValues: (0..<40).map { t in level += 1 + g.normal(); return (t, level) })
+        }
+        let donors = (1..<15).map { "u\($0)" }
+        let treated = try SyntheticControl.estimate(treated: "u0", donors: donors, outcome: outcome, periods: Array(0..<40), start: 30)
+        let run = SyntheticControl.placebos(treated: treated, donors: donors, outcome: outcome, start: 30)
+        for (unit, estimate) in run.estimates {
+            let pool = donors.filter { $0 != unit }
+            let alone = try SyntheticControl.estimate(treated: unit, donors: pool, outcome: outcome, periods: Array(0..<40), start: 30)
+            let shared = try XCTUnwrap(estimate)
+            XCTAssertEqual(shared.fit.donors, alone.fit.donors)
+            for (a, b) in zip(shared.fit.weights, alone.fit.weights) { XCTAssertEqual(a, b, accuracy: 1e-7, unit) }
+            XCTAssertEqual(shared.ratio, alone.ratio, accuracy: 1e-6 * alone.ratio, unit)
+        }
+        XCTAssertEqual(run.estimates.count, 14)
+    }
+}
