@@ -94,7 +94,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure"],
+            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(

@@ -23,6 +23,16 @@ func report(_ label: String, rows: Int, seconds: Double) {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "synthetic" {
+    let rest = Array(arguments.dropFirst())
+    do {
+        try syntheticBench(donors: Int(rest.first ?? "") ?? 1000, periods: Int(rest.dropFirst().first ?? "") ?? 200, csv: rest.dropFirst(2).first)
+    } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 if arguments.first == "sequential" {
     sequentialBench(replications: Int(arguments.dropFirst().first ?? "") ?? 10_000)
     exit(0)

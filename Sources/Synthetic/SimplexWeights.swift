@@ -71,47 +71,92 @@ public enum SimplexWeights {
         var w = [Double](repeating: 0, count: n)
         w[best] = 1
         var free = [best]
+        var inFree = [Bool](repeating: false, count: n)
+        inFree[best] = true
+        // L Lᵀ = P_FF + ridge·I, kept up to date as donors enter and leave (O(m²) each, not a new
+        // O(m³) factorisation per step). A ridge of 1e-10 of the largest diagonal keeps the face's
+        // system regular when donors coincide or outnumber the predictors.
+        var factor = [[(p[best * n + best] + ridge).squareRoot()]]
+        func solve(_ y: [Double]) -> [Double] {
+            let m = y.count
+            var z = y
+            for r in 0..<m {
+                var t = z[r]
+                for c in 0..<r { t -= factor[r][c] * z[c] }
+                z[r] = t / factor[r][r]
+            }
+            for r in stride(from: m - 1, through: 0, by: -1) {
+                var t = z[r]
+                for c in (r + 1)..<m { t -= factor[c][r] * z[c] }
+                z[r] = t / factor[r][r]
+            }
+            return z
+        }
+        func enter(_ j: Int) {
+            let m = free.count
+            var l = [Double](repeating: 0, count: m)
+            for r in 0..<m {
+                var t = p[free[r] * n + j]
+                for c in 0..<r { t -= factor[r][c] * l[c] }
+                l[r] = t / factor[r][r]
+            }
+            let d2 = p[j * n + j] + ridge - l.reduce(0) { $0 + $1 * $1 }
+            for r in 0..<m { factor[r].append(0) }
+            factor.append(l + [max(d2, ridge * 1e-3).squareRoot()])
+            free.append(j)
+            inFree[j] = true
+        }
+        func leave(at r: Int) {
+            inFree[free[r]] = false
+            free.remove(at: r)
+            factor.remove(at: r)
+            let m = factor.count
+            // Rows below r now reach one column past their diagonal: Givens rotations of column pairs
+            // (k, k+1) return them to lower-triangular form, then the last column goes.
+            for k in r..<m {
+                let a = factor[k][k], b = factor[k][k + 1]
+                let h = (a * a + b * b).squareRoot()
+                guard h > 0 else { continue }
+                let c = a / h, s = b / h
+                for i in k..<m {
+                    let x = factor[i][k], y = factor[i][k + 1]
+                    factor[i][k] = c * x + s * y
+                    factor[i][k + 1] = -s * x + c * y
+                }
+                factor[k][k + 1] = 0
+            }
+            for i in 0..<m { factor[i].removeLast() }
+        }
         var iterations = 0
         while iterations < 50 * n + 100 {
             iterations += 1
             // The gradient of ½wᵀPw − qᵀw.
             var g = [Double](repeating: 0, count: n)
             for i in 0..<n {
-                var s = -q[i]
-                for j in free { s += p[i * n + j] * w[j] }
-                g[i] = s
+                var t = -q[i]
+                for j in free { t += p[i * n + j] * w[j] }
+                g[i] = t
             }
-            // The step within the face: [P_FF 1; 1ᵀ 0][d; ν] = [−g_F; 0].
+            // The step within the face: min ½dᵀPd + gᵀd with 1ᵀd = 0, so d = ν·P⁻¹1 − P⁻¹g, ν = 1ᵀP⁻¹g / 1ᵀP⁻¹1.
             let m = free.count
-            var a = [Double](repeating: 0, count: (m + 1) * (m + 1))
-            var b = [Double](repeating: 0, count: m + 1)
-            for (r, i) in free.enumerated() {
-                // A ridge of 1e-10 of the largest diagonal keeps the face's system regular when donors
-                // coincide or outnumber the predictors; it moves the weights by about as much.
-                for (c, j) in free.enumerated() { a[r * (m + 1) + c] = p[i * n + j] + (i == j ? ridge : 0) }
-                a[r * (m + 1) + m] = 1
-                a[m * (m + 1) + r] = 1
-                b[r] = -g[i]
-            }
-            let solved = solveLinear(a, b, size: m + 1)
-            let d = solved.map { Array($0.prefix(m)) }
-            let moves = d.map { step in step.contains { abs($0) > 1e-13 } } ?? false
-            if !moves {
-                // At the face's minimum (or a degenerate face): the multiplier of Σw = 1 is the mean
-                // gradient on the free donors; a donor at 0 with a smaller gradient would lower the loss.
+            let a = solve(free.map { g[$0] }), b = solve([Double](repeating: 1, count: m))
+            let nu = a.reduce(0, +) / b.reduce(0, +)
+            let step = (0..<m).map { nu * b[$0] - a[$0] }
+            if !step.contains(where: { abs($0) > 1e-13 }) {
+                // At the face's minimum: the multiplier of Σw = 1 is the mean gradient on the free
+                // donors; a donor at 0 with a smaller gradient would lower the loss.
                 let lambda = free.reduce(0) { $0 + g[$1] } / Double(m)
                 var entering = -1
                 var most = -tolerance
-                for i in 0..<n where !free.contains(i) {
+                for i in 0..<n where !inFree[i] {
                     let mu = g[i] - lambda
                     if mu < most { most = mu; entering = i }
                 }
                 guard entering >= 0 else { break }
-                free.append(entering)
+                enter(entering)
                 continue
             }
-            // d is a descent direction: go as far as the first weight that reaches 0 (or the minimum).
-            let step = d!
+            // A descent direction: go as far as the first weight that reaches 0 (or the minimum).
             var alpha = 1.0
             var blocking = -1
             for (r, i) in free.enumerated() where step[r] < 0 {
@@ -121,42 +166,12 @@ public enum SimplexWeights {
             for (r, i) in free.enumerated() { w[i] = max(0, w[i] + alpha * step[r]) }
             if blocking >= 0 {
                 w[free[blocking]] = 0
-                free.remove(at: blocking)
+                leave(at: blocking)
             }
             // Keep Σw = 1 exactly against rounding.
             let total = free.reduce(0) { $0 + w[$1] }
             for i in free { w[i] /= total }
         }
         return (w, iterations)
-    }
-
-    /// Gaussian elimination with partial pivoting; nil when the system is singular (a face whose
-    /// donors are affinely dependent: the caller then treats the step as zero).
-    static func solveLinear(_ matrix: [Double], _ rhs: [Double], size m: Int) -> [Double]? {
-        var a = matrix, b = rhs
-        var magnitude = 0.0
-        for x in a { magnitude = max(magnitude, abs(x)) }
-        for col in 0..<m {
-            var pivot = col
-            for r in col..<m where abs(a[r * m + col]) > abs(a[pivot * m + col]) { pivot = r }
-            guard abs(a[pivot * m + col]) > 1e-14 * max(magnitude, 1e-300) else { return nil }
-            if pivot != col {
-                for c in 0..<m { a.swapAt(col * m + c, pivot * m + c) }
-                b.swapAt(col, pivot)
-            }
-            for r in (col + 1)..<m {
-                let f = a[r * m + col] / a[col * m + col]
-                guard f != 0 else { continue }
-                for c in col..<m { a[r * m + c] -= f * a[col * m + c] }
-                b[r] -= f * b[col]
-            }
-        }
-        var x = [Double](repeating: 0, count: m)
-        for r in stride(from: m - 1, through: 0, by: -1) {
-            var s = b[r]
-            for c in (r + 1)..<m { s -= a[r * m + c] * x[c] }
-            x[r] = s / a[r * m + r]
-        }
-        return x
     }
 }
