@@ -130,12 +130,15 @@ public enum SimplexWeights {
         var iterations = 0
         while iterations < 50 * n + 100 {
             iterations += 1
-            // The gradient of ½wᵀPw − qᵀw.
-            var g = [Double](repeating: 0, count: n)
-            for i in 0..<n {
-                var t = -q[i]
-                for j in free { t += p[i * n + j] * w[j] }
-                g[i] = t
+            // The gradient of ½wᵀPw − qᵀw, summed row by row of the symmetric P (contiguous in memory).
+            var g = q.map { -$0 }
+            p.withUnsafeBufferPointer { pp in
+                g.withUnsafeMutableBufferPointer { gg in
+                    for j in free {
+                        let wj = w[j], row = pp.baseAddress! + j * n
+                        for i in 0..<n { gg[i] += row[i] * wj }
+                    }
+                }
             }
             // The step within the face: min ½dᵀPd + gᵀd with 1ᵀd = 0, so d = ν·P⁻¹1 − P⁻¹g, ν = 1ᵀP⁻¹g / 1ᵀP⁻¹1.
             let m = free.count
