@@ -49,13 +49,7 @@ extension LiftReport {
     /// assigned. Units without a total count 0, as in the kept sums.
     static func collectRows(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], caps: [String: Double], by attribute: String?,
                             on c: Connection) throws -> [Block] {
-        var metrics: [Metrics.Metric] = []
-        func column(_ m: Metrics.Metric) -> Int {
-            if let k = metrics.firstIndex(where: { $0.name == m.name }) { return k }
-            metrics.append(m)
-            return metrics.count - 1
-        }
-        let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
+        let (metrics, indices) = columns(pairs)
         let (segment, segments) = try weightSegments(e, on: c)
         var values: [SQLQuery] = []
         var joins: [SQLQuery] = []

@@ -59,9 +59,9 @@ extension LiftReport {
         }
     }
 
-    /// Per arm and cluster: units, Σy and Σx for every (y, x) pair, from the experiment's cluster mapping.
-    static func collectClusters(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], caps: [String: Double] = [:], on c: Connection)
-        throws -> [[String: [ClusterSummary]]] {
+    /// The distinct metrics of (y, x) pairs, each once, and each pair as positions in that list: one
+    /// column per metric in the queries that read units' totals.
+    static func columns(_ pairs: [(y: Metrics.Metric, x: Metrics.Metric?)]) -> ([Metrics.Metric], [(y: Int, x: Int?)]) {
         var metrics: [Metrics.Metric] = []
         func column(_ m: Metrics.Metric) -> Int {
             if let k = metrics.firstIndex(where: { $0.name == m.name }) { return k }
@@ -69,6 +69,13 @@ extension LiftReport {
             return metrics.count - 1
         }
         let indices = pairs.map { (y: column($0.y), x: $0.x.map(column)) }
+        return (metrics, indices)
+    }
+
+    /// Per arm and cluster: units, Σy and Σx for every (y, x) pair, from the experiment's cluster mapping.
+    static func collectClusters(_ e: Experiment, pairs: [(y: Metrics.Metric, x: Metrics.Metric?)], caps: [String: Double] = [:], on c: Connection)
+        throws -> [[String: [ClusterSummary]]] {
+        let (metrics, indices) = columns(pairs)
         var sums: [SQLQuery] = ["a.arm", "m.cluster", "count(*)::float8"]
         for (y, x) in indices {
             sums.append("coalesce(sum(v\(unsafeRaw: String(y))), 0)")
