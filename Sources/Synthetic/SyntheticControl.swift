@@ -280,4 +280,29 @@ extension SyntheticControl {
         }
         return results
     }
+
+    /// Leave-one-out (Abadie, Diamond & Hainmueller 2015; Spotify's sensitivity check): the fit again
+    /// without each donor that had positive weight, so a reader sees whether one donor drives the result.
+    public static func leaveOneOut(_ base: Estimate, treated: String, outcome: [String: [Int: Double]], start: Int,
+                                   fitPeriods: [Int]? = nil, predictors: [Predictor] = [], v: PredictorWeights = .identity)
+        -> [(left: String, estimate: Estimate?)] {
+        let donors = base.fit.donors
+        return zip(donors, base.fit.weights).filter { $0.1 > 1e-6 }.map { left, _ in
+            let pool = donors.filter { $0 != left }
+            return (left, try? estimate(treated: treated, donors: pool, outcome: outcome, periods: base.periods, start: start,
+                                        fitPeriods: fitPeriods.map { $0.filter { $0 < start } }, predictors: predictors, v: v))
+        }
+    }
+
+    /// An in-time placebo: the same fit with a pretended start inside the pre-period, on the periods
+    /// before the real start only. A gap that opens at the pretended start would question the design.
+    public static func inTimePlacebo(treated: String, donors: [String], outcome: [String: [Int: Double]], periods: [Int], start: Int,
+                                     placeboStart: Int, predictors: [Predictor] = [], v: PredictorWeights = .identity) throws(Failure) -> Estimate {
+        guard placeboStart < start else { throw .invalidInput("the placebo start must come before the start") }
+        let before = periods.filter { $0 < start }
+        // Predictors keep only the periods before the pretended start.
+        let shifted = predictors.map { Predictor(name: $0.name, series: $0.series, periods: $0.periods.filter { $0 < placeboStart }) }
+        return try estimate(treated: treated, donors: donors, outcome: outcome, periods: before, start: placeboStart,
+                            predictors: shifted.contains { $0.periods.isEmpty } ? [] : shifted, v: v)
+    }
 }

@@ -84,6 +84,58 @@ final class SimplexWeightsTests: XCTestCase {
         }
     }
 
+    /// The KKT conditions certify the optimum of this convex problem: on the donors with weight the
+    /// gradient of the loss is one value λ, on the others it is at least λ. Checked on panels like the
+    /// demo's (common factors, trends, more periods than donors), where an earlier version stopped on
+    /// a worse face.
+    func testKKTConditionsHoldOnFactorPanels() throws {
+        var g = SplitMix64(seed: 99)
+        for trial in 0..<30 {
+            let n = 10 + trial % 20, k = 40 + trial
+            var factors: [[Double]] = []
+            for _ in 0..<3 {
+                var f = 0.0, path: [Double] = []
+                for t in 0..<k { f += g.normal(); path.append(f + 0.01 * Double(t)) }
+                factors.append(path)
+            }
+            var donors: [[Double]] = []
+            for _ in 0..<n {
+                let l: [Double] = [g.normal(), g.normal(), g.normal()]
+                let level: Double = 5 * g.normal()
+                var row: [Double] = []
+                for t in 0..<k {
+                    let common: Double = l[0] * factors[0][t] + l[1] * factors[1][t] + l[2] * factors[2][t]
+                    row.append(level + common + 0.1 * g.normal())
+                }
+                donors.append(row)
+            }
+            var treated: [Double] = []
+            for t in 0..<k {
+                let mix: Double = 0.3 * donors[0][t] + 0.7 * donors[1][t]
+                treated.append(mix + 0.5 * g.normal() + 0.02 * Double(t))
+            }
+            let w = try SimplexWeights.solve(treated: treated, donors: donors).weights
+            // Gradient of ½‖x₁ − X₀w‖²: −X₀ᵀ(x₁ − X₀w).
+            var residual: [Double] = []
+            for t in 0..<k {
+                var fit = 0.0
+                for j in 0..<n { fit += w[j] * donors[j][t] }
+                residual.append(treated[t] - fit)
+            }
+            var gradient: [Double] = []
+            for j in 0..<n {
+                var s = 0.0
+                for t in 0..<k { s -= donors[j][t] * residual[t] }
+                gradient.append(s)
+            }
+            let support = (0..<n).filter { w[$0] > 1e-9 }
+            let lambda = support.reduce(0) { $0 + gradient[$1] } / Double(support.count)
+            let scale = max(1, gradient.map(abs).max() ?? 1)
+            for j in support { XCTAssertEqual(gradient[j], lambda, accuracy: 1e-6 * scale, "trial \(trial), donor \(j) with weight") }
+            for j in 0..<n where w[j] <= 1e-9 { XCTAssertGreaterThanOrEqual(gradient[j], lambda - 1e-6 * scale, "trial \(trial), donor \(j) at 0") }
+        }
+    }
+
     func testRefusesBadInput() {
         XCTAssertThrowsError(try SimplexWeights.solve(treated: [1], donors: []))
         XCTAssertThrowsError(try SimplexWeights.solve(treated: [1, 2], donors: [[1]]))

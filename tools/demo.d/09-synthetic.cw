@@ -6,7 +6,9 @@ import series ../tools/demo.d/data/city-orders.csv --metric city-orders
 # Donor weights from the exact quadratic program (w ≥ 0, Σw = 1) on the pre-launch weeks; the gap per
 # week, the ATT, the pre-period RMSPE, and every other city treated in turn as a placebo: the p-value
 # ranks harbour-city's post/pre RMSPE ratio among them.
-report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --html synthetic.html
+# Leave-one-out refits without each donor that has weight; --placebo-start pretends the launch came
+# in the pre-period (2025-10-06), where no gap should open.
+report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --placebo-start 2025-10-06 --html synthetic.html
 \format json
 report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --no-placebos
 \format aligned

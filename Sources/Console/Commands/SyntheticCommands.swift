@@ -52,6 +52,7 @@ extension ReportCommands {
         @Option(help: "identity or nested.") var v: String = "identity"
         @Option(help: "The pre-periods whose outcome fit the nested search minimises, FROM-TO (default: all before the start).") var fit: String?
         @Flag(help: "Skip the in-space placebos.") var noPlacebos = false
+        @Option(help: "A pretended start inside the pre-period for an in-time placebo.") var placeboStart: String?
         @Option(help: "Also write a self-contained HTML page to FILE.") var html: String?
 
         func run(in context: CommandContext) throws -> CommandOutput {
@@ -67,6 +68,7 @@ extension ReportCommands {
             }
             o.placebos = !noPlacebos
             o.fit = fit
+            o.placeboStart = placeboStart
             let r = try SyntheticReport.run(o, in: context.store())
             return try SyntheticPresenter(result: r).output(html: html)
         }
@@ -85,6 +87,14 @@ struct SyntheticPresenter {
         text += "; post/pre RMSPE ratio \(NumberFormat.rounded(e.ratio, .significant(4)))"
         if let p = r.pValue {
             text += "\nin-space placebos: p = \(NumberFormat.rounded(p, .significant(3))) (\(r.placebos.filter { $0.ratio != nil }.count) donors as placebos; the smallest possible is \(NumberFormat.rounded(1 / Double(r.placebos.filter { $0.ratio != nil }.count + 1), .significant(3))))"
+        }
+        if !r.leaveOneOut.isEmpty {
+            let atts = r.leaveOneOut.compactMap(\.att)
+            text += "\nleave-one-out: ATT from \(NumberFormat.rounded(atts.min() ?? .nan, .significant(6))) to \(NumberFormat.rounded(atts.max() ?? .nan, .significant(6)))"
+            text += " (" + r.leaveOneOut.map { "without \($0.left): \($0.att.map { NumberFormat.rounded($0, .significant(4)) } ?? "no fit")" }.joined(separator: "; ") + ")"
+        }
+        if let inTime = r.inTime {
+            text += "\nin-time placebo from \(inTime.start): mean gap \(NumberFormat.rounded(inTime.estimate.att, .significant(4))), post/pre RMSPE ratio \(NumberFormat.rounded(inTime.estimate.ratio, .significant(4)))"
         }
         text += "\n" + AlignedFormat().render(.table(Table(columns: ["period", "treated", "synthetic", "gap"], rows: e.periods.indices.map { k in
             [.string(r.labels[k]), .number(e.treated[k], .significant(6)), .number(e.synthetic[k], .significant(6)), .number(e.gaps[k], .significant(4))]
@@ -115,6 +125,8 @@ struct SyntheticPresenter {
             ("att", .double(e.att)), ("pre_rmspe", .double(e.preRMSPE)), ("post_rmspe", .double(e.postRMSPE)), ("ratio", .double(e.ratio)),
             ("p_value", r.pValue.map { .double($0) } ?? .null),
             ("gaps", .object(e.periods.indices.map { (r.labels[$0], .double(e.gaps[$0])) })),
+            ("leave_one_out", .object(r.leaveOneOut.map { ($0.left, $0.att.map { .double($0) } ?? .null) })),
+            ("in_time_placebo", r.inTime.map { .object([("start", .string($0.start)), ("att", .double($0.estimate.att)), ("ratio", .double($0.estimate.ratio))]) } ?? .null),
         ])
     }
 }

@@ -18,6 +18,8 @@ public enum SyntheticReport {
         public var predictors: [String] = []
         public var v: SyntheticControl.PredictorWeights = .identity
         public var placebos = true
+        /// A pretended start inside the pre-period for an in-time placebo (nil: none).
+        public var placeboStart: String? = nil
         /// The pre-periods whose outcome fit the nested search minimises (Synth's `time.optimize.ssr`),
         /// `FROM-TO`; nil is every period before the start.
         public var fit: String? = nil
@@ -40,6 +42,10 @@ public enum SyntheticReport {
         /// Each placebo's gaps (nil when its fit failed), and the permutation p-value.
         public let placebos: [(unit: String, gaps: [Double]?, ratio: Double?)]
         public let pValue: Double?
+        /// Each donor with positive weight left out in turn: its ATT (nil when the refit failed).
+        public var leaveOneOut: [(left: String, att: Double?)] = []
+        /// The in-time placebo, when asked: its pretended start and its estimate.
+        public var inTime: (start: String, estimate: SyntheticControl.Estimate)? = nil
     }
 
     public static func run(_ o: Options, in store: Store) throws -> Result {
@@ -96,8 +102,20 @@ public enum SyntheticReport {
                 placebos = run.estimates.map { ($0.unit, $0.estimate?.gaps, $0.estimate?.ratio) }
                 pValue = run.pValue
             }
-            return Result(metric: o.metric, treated: o.treated, estimate: estimate, labels: labels, start: labels[start],
-                          predictors: predictors.map(\.name), placebos: placebos, pValue: pValue)
+            var result = Result(metric: o.metric, treated: o.treated, estimate: estimate, labels: labels, start: labels[start],
+                                predictors: predictors.map(\.name), placebos: placebos, pValue: pValue)
+            result.leaveOneOut = SyntheticControl.leaveOneOut(estimate, treated: treatedName, outcome: outcome, start: start, fitPeriods: fitPeriods,
+                                                              predictors: predictors, v: o.v).map { ($0.left, $0.estimate?.att) }
+            if let text = o.placeboStart {
+                guard let time = SeriesImport.period(text), let k = times.firstIndex(of: time), k > 0, k < start else {
+                    throw PlatformError("the placebo start \(text) must be a period of the panel after the first and before the start \(o.start)")
+                }
+                do {
+                    result.inTime = (labels[k], try SyntheticControl.inTimePlacebo(treated: treatedName, donors: donors, outcome: outcome, periods: periods,
+                                                                                  start: start, placeboStart: k, predictors: predictors, v: o.v))
+                } catch { throw PlatformError(.computation, "in-time placebo: \(error)", cause: error) }
+            }
+            return result
         }
     }
 

@@ -35,6 +35,21 @@ final class SyntheticReportTests: ExperimentTestCase {
         XCTAssertEqual(try XCTUnwrap(r.pValue), 1.0 / 13, accuracy: 1e-12, "the treated ratio is the largest of 13")
         XCTAssertEqual(r.labels.first, "1990")
         XCTAssertEqual(r.start, "2010")
+        // Leave-one-out over the donors with weight, and an in-time placebo in the pre-period, where no
+        // gap opens.
+        XCTAssertEqual(Set(r.leaveOneOut.map(\.left)), Set(zip(r.estimate.fit.donors, r.estimate.fit.weights).filter { $0.1 > 1e-6 }.map(\.0)))
+        XCTAssertTrue(r.leaveOneOut.allSatisfy { $0.att != nil })
+        var placebo = SyntheticReport.Options(metric: "sales", treated: ["treated"], start: "2010")
+        placebo.placeboStart = "2003"
+        placebo.placebos = false
+        let inTime = try XCTUnwrap(try SyntheticReport.run(placebo, in: store).inTime)
+        XCTAssertEqual(inTime.start, "2003")
+        XCTAssertEqual(inTime.estimate.att, 0, accuracy: 0.2, "no effect before the real start")
+        XCTAssertEqual(inTime.estimate.periods.count, 20, "only the periods before the real start")
+        placebo.placeboStart = "2012"
+        XCTAssertThrowsError(try SyntheticReport.run(placebo, in: store)) {
+            XCTAssertEqual("\($0)", "the placebo start 2012 must be a period of the panel after the first and before the start 2010")
+        }
         // No effect: the treated unit's ratio is unremarkable.
         try SeriesImport.run(path: try panel(effect: 0), metric: "null", in: store)
         let null = try SyntheticReport.run(.init(metric: "null", treated: ["treated"], start: "2010"), in: store)
