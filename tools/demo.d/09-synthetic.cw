@@ -12,3 +12,7 @@ report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 
 \format json
 report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --no-placebos
 \format aligned
+
+# Panels also come from outcomes with times: the switchback's basket values summed per region and
+# day (UTC), 0 where a region had none.
+series from-metric basket --metric basket-by-region --by region --period day

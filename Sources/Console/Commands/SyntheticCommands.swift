@@ -130,3 +130,30 @@ struct SyntheticPresenter {
         ])
     }
 }
+
+/// `series from-metric SOURCE --metric NEW --by unit|region --period day|week|month|year`
+struct SeriesCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "series", abstract: "Panels for synthetic control.", subcommands: [FromMetric.self])
+
+    struct FromMetric: ConsoleCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "from-metric",
+            abstract: "Sum a metric's timed outcome rows per unit or region and period into a complete panel (0 where none).")
+        @Argument(help: "The outcome metric (rows with ts, and region for --by region).") var source: String
+        @Option(help: "The panel's name.") var metric: String
+        @Option(help: "unit or region.") var by: String = "region"
+        @Option(help: "day, week, month or year (UTC; weeks start on Monday).") var period: String = "week"
+
+        func run(in context: CommandContext) throws -> CommandOutput {
+            guard let key = SeriesImport.Key(rawValue: by) else { throw ConsoleError("--by must be unit or region") }
+            guard let p = SeriesImport.Period(rawValue: period) else { throw ConsoleError("--period must be day, week, month or year") }
+            let (r, leftOut) = try SeriesImport.fromMetric(source, into: metric, by: key, period: p, in: context.store())
+            var text = "series \(r.metric): \(r.units) \(key.rawValue)s × \(r.periods) \(p.rawValue)s from \(source)"
+            if r.filled > 0 { text += "; \(r.filled) cells with no rows set to 0" }
+            if leftOut > 0 { text += "; \(leftOut) rows without a time\(key == .region ? " or region" : "") left out" }
+            return .summary(text, [("metric", .string(r.metric)), ("units", .int(r.units)), ("periods", .int(r.periods)),
+                                   ("zero_filled", .int(r.filled)), ("left_out", .int(leftOut))])
+        }
+    }
+}

@@ -132,3 +132,59 @@ public enum SeriesImport {
         return text
     }
 }
+
+extension SeriesImport {
+    /// What `series from-metric` aggregates by.
+    public enum Key: String, Sendable, CaseIterable { case unit, region }
+    public enum Period: String, Sendable, CaseIterable { case day, week, month, year }
+
+    /// `series from-metric SOURCE --metric NEW --by unit|region --period day|week|month|year`: the
+    /// outcome rows of a metric that carry a time, summed per unit (or region) and calendar period
+    /// (UTC; weeks start on Monday), as a complete panel: a unit with no row in a period has 0 there,
+    /// counted as filled. Rows without a time, or without a region when aggregating by region, are
+    /// left out and counted. One transaction; the panel NEW is replaced.
+    public static func fromMetric(_ source: String, into metric: String, by key: Key, period: Period,
+                                  in store: Store) throws -> (result: Result, leftOut: Int) {
+        guard !metric.isBlankName else { throw PlatformError("a series needs a \(.metric) name") }
+        return try store.connection.transaction { c in
+            try c.execute("SET LOCAL TimeZone = 'UTC'")
+            guard try c.query("SELECT EXISTS (SELECT 1 FROM metrics WHERE name = \(source))").decodeOne(Bool.self) else {
+                throw PlatformError(.notFound, "metric \"\(source)\" does not exist")
+            }
+            let column: SQLQuery = key == .unit ? "unit" : "region"
+            let counted = try c.query("""
+                SELECT count(*) FILTER (WHERE ts IS NOT NULL AND \(column) IS NOT NULL)::bigint,
+                       count(*) FILTER (WHERE ts IS NULL OR \(column) IS NULL)::bigint
+                FROM outcomes WHERE metric = \(source)
+                """).decode((Int, Int).self)[0]
+            guard counted.0 > 0 else {
+                throw PlatformError(.insufficientData, "metric \"\(source)\" has no outcome rows with a time\(key == .region ? " and a region" : ""): import outcomes with a ts\(key == .region ? " and region" : "") column")
+            }
+            try c.execute("DELETE FROM series WHERE metric = \(metric)")
+            try c.execute("""
+                WITH sums AS (SELECT \(column) AS unit, date_trunc(\(period.rawValue), ts) AS period, sum(value) AS value
+                              FROM outcomes WHERE metric = \(source) AND ts IS NOT NULL AND \(column) IS NOT NULL GROUP BY 1, 2),
+                     periods AS (SELECT generate_series(min(period), max(period), \("1 " + period.rawValue)::interval) AS period FROM sums),
+                     units AS (SELECT DISTINCT unit FROM sums)
+                INSERT INTO series (unit, metric, period, value)
+                SELECT u.unit, \(metric), p.period, coalesce(s.value, 0) FROM units u CROSS JOIN periods p
+                LEFT JOIN sums s ON s.unit = u.unit AND s.period = p.period
+                """)
+            let shape = try c.query("""
+                SELECT count(DISTINCT unit)::bigint, count(DISTINCT period)::bigint, count(*)::bigint FROM series WHERE metric = \(metric)
+                """).decode((Int, Int, Int).self)[0]
+            let sums = try c.query("""
+                SELECT count(*)::bigint FROM (SELECT 1 FROM outcomes WHERE metric = \(source) AND ts IS NOT NULL AND \(column) IS NOT NULL
+                                              GROUP BY \(column), date_trunc(\(period.rawValue), ts)) s
+                """).decodeOne(Int.self)
+            let zeroFilled = shape.2 - sums
+            try c.execute("""
+                INSERT INTO series_metrics (metric, sparse, step, units, periods, filled, fill)
+                VALUES (\(metric), false, \(period.rawValue), \(Int32(shape.0)), \(Int32(shape.1)), \(Int32(zeroFilled)), \(zeroFilled > 0 ? "zero" : nil))
+                ON CONFLICT (metric) DO UPDATE SET sparse = false, step = excluded.step, units = excluded.units, periods = excluded.periods,
+                    filled = excluded.filled, fill = excluded.fill, imported_at = now()
+                """)
+            return (Result(metric: metric, units: shape.0, periods: shape.1, rows: shape.2, filled: zeroFilled, step: period.rawValue), counted.1)
+        }
+    }
+}

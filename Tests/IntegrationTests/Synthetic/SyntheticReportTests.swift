@@ -102,4 +102,35 @@ final class SyntheticReportTests: ExperimentTestCase {
         }, "the pre-period has 2 periods, fewer than the 3 predictors whose weights the nested search chooses")
         refused({ $0.predictors = ["sales:median:1990-1999"] }, "predictor \"sales:median:1990-1999\" must be NAME:mean:FROM-TO, such as gdpcap:mean:1960-1969")
     }
+
+    /// `series from-metric`: timed outcome rows summed per region and week (Monday, UTC) into a complete
+    /// panel, 0 where a region had no row, rows without a time or region left out and counted.
+    func testSeriesFromAMetricsTimedRows() throws {
+        let rows = """
+            unit,value,ts,region
+            o1,10,2026-11-02T10:00:00Z,north
+            o2,5,2026-11-08T23:59:00Z,north
+            o3,7,2026-11-09T00:00:00Z,north
+            o4,3,2026-11-16T12:00:00Z,south
+            o5,4,2026-11-02T01:00:00Z,south
+            o6,100,,north
+            o7,1,2026-11-03T00:00:00Z,
+
+            """
+        try Metrics.importOutcomes(path: try csv(rows), metric: "orders", kind: nil, in: store)
+        let (r, leftOut) = try SeriesImport.fromMetric("orders", into: "weekly", by: .region, period: .week, in: store)
+        XCTAssertEqual(r.units, 2)
+        XCTAssertEqual(r.periods, 3, "weeks of 2026-11-02, -09 and -16")
+        XCTAssertEqual(r.filled, 2, "north in the week of the 16th, south in the week of the 9th")
+        XCTAssertEqual(leftOut, 2)
+        let cells = try store.connection.query("SELECT unit, period::date::text, value FROM series WHERE metric = 'weekly' ORDER BY 1, 2")
+            .decode((String, String, Double).self)
+        XCTAssertEqual(cells.map { "\($0.0) \($0.1) \($0.2)" }, [
+            "north 2026-11-02 15.0", "north 2026-11-09 7.0", "north 2026-11-16 0.0",
+            "south 2026-11-02 4.0", "south 2026-11-09 0.0", "south 2026-11-16 3.0",
+        ])
+        XCTAssertThrowsError(try SeriesImport.fromMetric("nope", into: "x", by: .unit, period: .day, in: store)) {
+            XCTAssertEqual("\($0)", "metric \"nope\" does not exist")
+        }
+    }
 }
