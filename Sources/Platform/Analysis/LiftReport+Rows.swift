@@ -56,12 +56,8 @@ extension LiftReport {
         for (k, m) in metrics.enumerated() {
             let t = "t\(k)"
             joins.append("LEFT JOIN unit_totals \(unsafeRaw: t) ON \(unsafeRaw: t).unit = a.unit AND \(unsafeRaw: t).metric = \(m.name)")
-            if let cap = caps[m.name] {
-                // Not least(): it ignores NULL, and a unit without a value counts 0, not the cap.
-                values.append("CASE WHEN \(unsafeRaw: t).value > \(cap)::float8 THEN \(cap)::float8 ELSE coalesce(\(unsafeRaw: t).value, 0) END AS v\(unsafeRaw: String(k))")
-            } else {
-                values.append("coalesce(\(unsafeRaw: t).value, 0) AS v\(unsafeRaw: String(k))")
-            }
+            // A unit without a value counts 0, not the cap.
+            values.append("\(capped("coalesce(\(unsafeRaw: t).value, 0)", caps[m.name])) AS v\(unsafeRaw: String(k))")
         }
         var sums: [SQLQuery] = ["s", "arm", "seg", "count(*)::float8"]
         for (y, x) in indices {
@@ -77,23 +73,9 @@ extension LiftReport {
                 sums.append(contentsOf: ["0::float8", "0::float8", "0::float8"])
             }
         }
-        // A large experiment reads every unit: merge joins over the tables' unit-ordered primary keys
-        // (one metric by country at 10,000,000 units: 8 s here) beat hashing 10,000,000 text keys per
-        // table (13 s; 31 s with three metrics, whose hashes spill) and sorting them (23 s).
         let assigned = try c.query("""
             SELECT coalesce(sum(units), 0)::bigint FROM arm_units WHERE experiment_id = \(e.id) AND phase = \(Int32(e.phase)) AND arm IS NOT NULL
             """).decodeOne(Int.self)
-        let large = assigned >= 500_000
-        if large {
-            try c.execute("SET LOCAL enable_hashjoin = off")
-            try c.execute("SET LOCAL enable_sort = off")
-        }
-        defer {
-            if large {
-                _ = try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
-                _ = try? c.execute("SET LOCAL enable_sort TO DEFAULT")
-            }
-        }
         let slice: SQLQuery = attribute.map { "u.attributes ->> \($0)" } ?? "NULL::text"
         let units: SQLQuery = attribute == nil ? "" : "LEFT JOIN units u ON u.unit = a.unit"
         let query: SQLQuery = """
@@ -116,7 +98,11 @@ extension LiftReport {
         }
         let position = armIndex(e.arms.map(\.name))
         var gathered: [String?: Gathered] = [:]
-        for row in try c.query(query) {
+        // A large experiment reads every unit: merge joins over the tables' unit-ordered primary keys
+        // (one metric by country at 10,000,000 units: 8 s here) beat hashing 10,000,000 text keys per
+        // table (13 s; 31 s with three metrics, whose hashes spill) and sorting them (23 s).
+        let read = try withPlannerOff(assigned >= 500_000 ? ["enable_hashjoin", "enable_sort"] : [], on: c) { try c.query(query) }
+        for row in read {
             let name = try row.decode(column: 0, as: String?.self)
             let arm = try row.decode(column: 1, as: String.self)
             let seg = try row.decode(column: 2, as: Int32.self)
@@ -256,12 +242,9 @@ extension LiftReport {
         // The sample's quantile (about 100,000 values) twice as deep into the tail as needed, so that the
         // threshold is below the experiment's K-th largest value unless its values differ a lot from
         // the metric's.
-        let partition = "unit_totals_m\(id)"
         let depth = min(0.5, 2 * Double(k) / Double(n))
-        let percent = min(100, max(0.01, 1e7 / Double(n)))
         guard let threshold = try c.query("""
-            SELECT percentile_disc(\(1 - depth)) WITHIN GROUP (ORDER BY value)
-            FROM \(unsafeRaw: partition) TABLESAMPLE SYSTEM (\(percent))
+            SELECT percentile_disc(\(1 - depth)) WITHIN GROUP (ORDER BY value) FROM \(sample(metricID: id, units: n))
             """).decode(Double?.self).first ?? nil else {
             return try c.query(whole).decode(Double?.self).first ?? nil
         }
@@ -278,15 +261,30 @@ extension LiftReport {
 
     /// Runs a query over a small share of the units with every join as an index lookup per unit:
     /// the planner would otherwise hash all of the experiment's assignments (seconds at 10,000,000)
-    /// to join a tail of 100,000 units. The settings last until the end of the statement's block.
+    /// to join a tail of 100,000 units.
     static func lookingUpEachUnit<T>(on c: Connection, _ body: () throws -> T) throws -> T {
-        try c.execute("SET LOCAL enable_hashjoin = off")
-        try c.execute("SET LOCAL enable_mergejoin = off")
-        defer {
-            _ = try? c.execute("SET LOCAL enable_hashjoin TO DEFAULT")
-            _ = try? c.execute("SET LOCAL enable_mergejoin TO DEFAULT")
-        }
+        try withPlannerOff(["enable_hashjoin", "enable_mergejoin"], on: c, body)
+    }
+
+    /// Runs `body` with these planner settings (`enable_…`) off, and back to their defaults after it,
+    /// within the report's transaction.
+    static func withPlannerOff<T>(_ settings: [String], on c: Connection, _ body: () throws -> T) throws -> T {
+        for name in settings { try c.execute("SET LOCAL \(unsafeRaw: name) = off") }
+        defer { for name in settings { _ = try? c.execute("SET LOCAL \(unsafeRaw: name) TO DEFAULT") } }
         return try body()
+    }
+
+    /// A value expression capped from above: `cap` where it is larger, itself otherwise (NULL stays
+    /// NULL; `least()` would turn NULL into the cap). No cap: the expression as it is.
+    static func capped(_ value: SQLQuery, _ cap: Double?) -> SQLQuery {
+        guard let cap else { return value }
+        return "CASE WHEN \(value) > \(cap)::float8 THEN \(cap)::float8 ELSE \(value) END"
+    }
+
+    /// A metric's unit-totals partition with the TABLESAMPLE percentage that reads about 100,000 of
+    /// its `units` values.
+    static func sample(metricID id: Int32, units: Int) -> SQLQuery {
+        "\(unsafeRaw: "unit_totals_m\(id)") TABLESAMPLE SYSTEM (\(min(100, max(0.01, 1e7 / Double(units)))))"
     }
 
     /// The share of a metric's values above a cap, from a sample of about 100,000 of them.
@@ -294,9 +292,8 @@ extension LiftReport {
         guard let (id, units) = try c.query("""
             SELECT m.id, coalesce(u.units, 0)::bigint FROM metrics m LEFT JOIN metric_units u ON u.metric = m.name WHERE m.name = \(metric)
             """).decode((Int32, Int).self).first, units > 0 else { return 0 }
-        let percent = min(100, max(0.01, 1e7 / Double(units)))
         return try c.query("""
-            SELECT coalesce(avg((value > \(cap)::float8)::int), 0)::float8 FROM \(unsafeRaw: "unit_totals_m\(id)") TABLESAMPLE SYSTEM (\(percent))
+            SELECT coalesce(avg((value > \(cap)::float8)::int), 0)::float8 FROM \(sample(metricID: id, units: units))
             """).decodeOne(Double.self)
     }
 }
@@ -316,9 +313,7 @@ extension LiftReport {
                     LEFT JOIN (SELECT o.unit, \(aggregate) AS v FROM outcomes o JOIN f ON f.unit = o.unit
                                WHERE o.metric = \(m.name) \(since) GROUP BY o.unit) \(unsafeRaw: alias) ON \(unsafeRaw: alias).unit = f.unit
                     """
-                let raw: SQLQuery = "coalesce(\(unsafeRaw: alias).v, 0)"
-                guard let cap = caps[m.name] else { return (join, raw) }
-                return (join, "CASE WHEN \(raw) > \(cap)::float8 THEN \(cap)::float8 ELSE \(raw) END")
+                return (join, capped("coalesce(\(unsafeRaw: alias).v, 0)", caps[m.name]))
             }
             let y = value(pair.y, alias: "ty", sinceExposure: true)
             let x = pair.x.map { value($0, alias: "tx", sinceExposure: $0.name != covariate?.name) }

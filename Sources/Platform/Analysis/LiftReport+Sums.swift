@@ -49,13 +49,9 @@ extension LiftReport {
     /// One column per metric of a unit's total (unit_totals has one row per unit and metric), capped
     /// where the metric has a cap.
     static func pivotColumns(_ metrics: [Metrics.Metric], caps: [String: Double] = [:]) -> [SQLQuery] {
+        // A unit without a value stays without one.
         metrics.enumerated().map { k, m in
-            if let cap = caps[m.name] {
-                // Not least(): it ignores NULL, and a unit without a value must stay without one.
-                let total: SQLQuery = "max(value) FILTER (WHERE metric = \(m.name))"
-                return "CASE WHEN \(total) > \(cap)::float8 THEN \(cap)::float8 ELSE \(total) END AS v\(unsafeRaw: String(k))"
-            }
-            return "max(value) FILTER (WHERE metric = \(m.name)) AS v\(unsafeRaw: String(k))"
+            "\(capped("max(value) FILTER (WHERE metric = \(m.name))", caps[m.name])) AS v\(unsafeRaw: String(k))"
         }
     }
 

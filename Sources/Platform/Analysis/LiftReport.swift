@@ -164,25 +164,26 @@ public enum LiftReport {
         for part in plan where (counted[part.y.name]?.units ?? 0) == 0 {
             throw PlatformError("metric \"\(part.y.name)\" has no outcomes; import them first")
         }
+        let pairs = plan.map { (y: $0.y, x: $0.x) }
         let caps = try resolveCaps(plan.flatMap { [$0.y] + ($0.x.map { [$0] } ?? []) }, experiment: experiment, on: c)
         let blocks: [Block]
         if options.exposed {
-            let statistics = try collectExposed(experiment, pairs: plan.map { ($0.y, $0.x) }, covariate: covariate, caps: caps.values, on: c)
+            let statistics = try collectExposed(experiment, pairs: pairs, covariate: covariate, caps: caps.values, on: c)
             guard statistics.contains(where: { !$0.isEmpty }) else {
                 throw PlatformError(.insufficientData, "experiment \"\(name)\" has no exposures in phase \(experiment.phase): import exposures or send them to causeway serve")
             }
             blocks = [Block(slice: nil, statistics: statistics, units: 0, sampleRatio: nil)]
         } else if options.by != nil {
-            blocks = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: options.by, on: c)
+            blocks = try collectRows(experiment, pairs: pairs, caps: caps.values, by: options.by, on: c)
         } else {
-            var statistics = try collect(experiment, pairs: plan.map { ($0.y, $0.x) }, on: c)
+            var statistics = try collect(experiment, pairs: pairs, on: c)
             if !caps.isEmpty {
                 // Few units above the caps (a high percentile): the kept sums less their excess. Many (a
                 // low fixed cap): every unit's capped value, which costs the same whatever the cap.
                 if try caps.ordered.allSatisfy({ try tailShare(metric: $0.metric, above: $0.value, on: c) <= 0.05 }) {
-                    try applyCaps(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, to: &statistics, on: c)
+                    try applyCaps(experiment, pairs: pairs, caps: caps.values, to: &statistics, on: c)
                 } else {
-                    statistics = try collectRows(experiment, pairs: plan.map { ($0.y, $0.x) }, caps: caps.values, by: nil, on: c)[0].statistics
+                    statistics = try collectRows(experiment, pairs: pairs, caps: caps.values, by: nil, on: c)[0].statistics
                 }
             }
             blocks = [Block(slice: nil, statistics: statistics, units: 0, sampleRatio: nil)]
