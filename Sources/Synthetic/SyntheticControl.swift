@@ -27,6 +27,23 @@ public enum SyntheticControl {
         }
     }
 
+    /// One row per predictor, one column per unit, each row divided by its standard deviation across
+    /// the units (n − 1; as Synth and pysyncon), so that no predictor weighs by its scale.
+    static func scaledRows(_ predictors: [Predictor], units: [String]) throws(Failure) -> [[Double]] {
+        var rows: [[Double]] = []
+        for p in predictors {
+            var row: [Double] = []
+            for u in units {
+                guard let x = p.value(for: u) else { throw .invalidInput("unit \"\(u)\" has no value of predictor \(p.name) in its window") }
+                row.append(x)
+            }
+            let mean = row.reduce(0, +) / Double(row.count)
+            let sd = (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(row.count - 1)).squareRoot()
+            rows.append(sd > 0 ? row.map { $0 / sd } : row)
+        }
+        return rows
+    }
+
     public enum PredictorWeights: Sendable, Equatable {
         /// Every predictor weighs the same (after scaling by its standard deviation across units).
         case identity
@@ -69,17 +86,7 @@ public enum SyntheticControl {
         // ill-posed; the use case, which knows the start, refuses it. The fit window may be shorter:
         // Abadie & Gardeazabal fit 1960–1969 with 14 predictors.)
         // X: one row per predictor, one column per unit; rows scaled by their standard deviation.
-        var rows: [[Double]] = []
-        for p in predictors {
-            var row: [Double] = []
-            for u in units {
-                guard let x = p.value(for: u) else { throw .invalidInput("unit \"\(u)\" has no value of predictor \(p.name) in its window") }
-                row.append(x)
-            }
-            let mean = row.reduce(0, +) / Double(row.count)
-            let sd = (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(row.count - 1)).squareRoot()
-            rows.append(sd > 0 ? row.map { $0 / sd } : row)
-        }
+        let rows = try scaledRows(predictors, units: units)
         let x1 = rows.map { $0[0] }
         let x0 = donors.indices.map { j in rows.map { $0[j + 1] } }
         var z0: [[Double]] = [], z1: [Double] = []
@@ -223,17 +230,7 @@ extension SyntheticControl {
         let list = predictors.isEmpty ? pre.map { p in Predictor(name: "outcome \(p)", series: outcome, periods: [p]) } : predictors
         let n = donors.count, k = list.count
         guard n >= 3 else { throw .invalidInput("too few donors to share") }
-        var x = [Double](repeating: 0, count: k * n)   // row r: predictor r over the donors, scaled
-        for (r, p) in list.enumerated() {
-            var row: [Double] = []
-            for d in donors {
-                guard let value = p.value(for: d) else { throw .invalidInput("unit \"\(d)\" has no value of predictor \(p.name)") }
-                row.append(value)
-            }
-            let mean = row.reduce(0, +) / Double(n)
-            let sd = (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot()
-            for j in 0..<n { x[r * n + j] = sd > 0 ? row[j] / sd : row[j] }
-        }
+        let x = Array(try scaledRows(list, units: donors).joined())   // row r: predictor r over the donors
         let weight = 1 / Double(k)
         // The Gram matrix G = XᵀVX over every donor, rows split between the cores.
         var gram = [Double](repeating: 0, count: n * n)
