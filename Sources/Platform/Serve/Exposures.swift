@@ -81,6 +81,12 @@ public enum Exposures {
             let (id, phase, arm) = try catalog.resolve(event, at: "\(source) \(k + 1)")
             rows.append((event.unit, id, phase, arm, event.timestamp))
         }
+        return try write(rows, in: store)
+    }
+
+    /// COPYs checked rows into the session's batch table and inserts those not stored yet, in one
+    /// transaction.
+    static func write(_ rows: [(String, Int64, Int32, String, Date)], in store: Store) throws -> Stored {
         guard !rows.isEmpty else { return Stored(events: 0, new: 0) }
         if !store.sessionTables.contains("causeway_exposure_batch") {
             try store.connection.execute("""
@@ -110,8 +116,7 @@ public enum Exposures {
         let file = try CSVReader(path: path, required: ["unit", "experiment", "variation", "timestamp"])
         let (u, e, v, t) = (file.column("unit")!, file.column("experiment")!, file.column("variation")!, file.column("timestamp")!)
         let catalog = try Catalog.load(in: store)
-        var events: [Event] = []
-        var lines: [Int] = []
+        var rows: [(String, Int64, Int32, String, Date)] = []
         while try file.next() {
             let text = try file.string(t)
             guard let time = Timestamps.parse(text) else {
@@ -120,14 +125,13 @@ public enum Exposures {
             let variation = try file.string(v)
             let event = Event(unit: try file.unit(u), experiment: try file.string(e),
                               variation: Int(variation).map(Event.Variation.index) ?? .name(variation), timestamp: time)
-            do { _ = try catalog.resolve(event, at: "") } catch let error as PlatformError {
-                let reason = error.description.hasPrefix(": ") ? String(error.description.dropFirst(2)) : error.description
-                throw PlatformError(.invalidFile, "\(path):\(file.line): \(reason)")
+            let resolved: (Int64, Int32, String)
+            do { resolved = try catalog.resolve(event, at: "\(path):\(file.line)") } catch let error as PlatformError {
+                throw PlatformError(.invalidFile, error.message)
             }
-            events.append(event)
-            lines.append(file.line)
+            rows.append((event.unit, resolved.0, resolved.1, resolved.2, time))
         }
-        return try Exposures.store(events, catalog: catalog, source: path, in: store)
+        return try write(rows, in: store)
     }
 
     /// Exposed units of an experiment's current phase per arm (by the arm each unit was stored
