@@ -161,23 +161,20 @@ extension SeriesImport {
                 throw PlatformError(.insufficientData, "metric \"\(source)\" has no outcome rows with a time\(key == .region ? " and a region" : ""): import outcomes with a ts\(key == .region ? " and region" : "") column")
             }
             try c.execute("DELETE FROM series WHERE metric = \(metric)")
-            try c.execute("""
+            // One statement: the sums are read once and counted beside the cells they fill.
+            let shape = try c.query("""
                 WITH sums AS (SELECT \(column) AS unit, date_trunc(\(period.rawValue), ts) AS period, sum(value) AS value
                               FROM outcomes WHERE metric = \(source) AND ts IS NOT NULL AND \(column) IS NOT NULL GROUP BY 1, 2),
                      periods AS (SELECT generate_series(min(period), max(period), \("1 " + period.rawValue)::interval) AS period FROM sums),
-                     units AS (SELECT DISTINCT unit FROM sums)
-                INSERT INTO series (unit, metric, period, value)
-                SELECT u.unit, \(metric), p.period, coalesce(s.value, 0) FROM units u CROSS JOIN periods p
-                LEFT JOIN sums s ON s.unit = u.unit AND s.period = p.period
-                """)
-            let shape = try c.query("""
-                SELECT count(DISTINCT unit)::bigint, count(DISTINCT period)::bigint, count(*)::bigint FROM series WHERE metric = \(metric)
-                """).decode((Int, Int, Int).self)[0]
-            let sums = try c.query("""
-                SELECT count(*)::bigint FROM (SELECT 1 FROM outcomes WHERE metric = \(source) AND ts IS NOT NULL AND \(column) IS NOT NULL
-                                              GROUP BY \(column), date_trunc(\(period.rawValue), ts)) s
-                """).decodeOne(Int.self)
-            let zeroFilled = shape.2 - sums
+                     units AS (SELECT DISTINCT unit FROM sums),
+                     added AS (INSERT INTO series (unit, metric, period, value)
+                               SELECT u.unit, \(metric), p.period, coalesce(s.value, 0) FROM units u CROSS JOIN periods p
+                               LEFT JOIN sums s ON s.unit = u.unit AND s.period = p.period
+                               RETURNING 1)
+                SELECT (SELECT count(*) FROM units)::bigint, (SELECT count(*) FROM periods)::bigint,
+                       (SELECT count(*) FROM added)::bigint, (SELECT count(*) FROM sums)::bigint
+                """).decode((Int, Int, Int, Int).self)[0]
+            let zeroFilled = shape.2 - shape.3
             try c.execute("""
                 INSERT INTO series_metrics (metric, sparse, step, units, periods, filled, fill)
                 VALUES (\(metric), false, \(period.rawValue), \(Int32(shape.0)), \(Int32(shape.1)), \(Int32(zeroFilled)), \(zeroFilled > 0 ? "zero" : nil))
