@@ -22,18 +22,21 @@ public enum PostgresTimestamp {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400
         let (y, m, d) = civil(fromDays: days)
+        // Zero-padded to `width`, written from the right in place (no buffer per field).
         func digits(_ value: Int64, _ width: Int) {
             var v = value < 0 ? -value : value
             if value < 0 { bytes.append(UInt8(ascii: "-")) }
-            var buffer = [UInt8](repeating: 48, count: max(width, 20))
-            var k = buffer.count
+            var count = 1
+            var rest = v / 10
+            while rest > 0 { count += 1; rest /= 10 }
+            let end = bytes.count + max(width, count)
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(width, count)))
+            var k = end
             repeat {
                 k -= 1
-                buffer[k] = UInt8(48 + v % 10)
+                bytes[k] = UInt8(48 + v % 10)
                 v /= 10
             } while v > 0
-            let start = min(k, buffer.count - width)
-            bytes.append(contentsOf: buffer[start...])
         }
         digits(y, 4); bytes.append(UInt8(ascii: "-")); digits(m, 2); bytes.append(UInt8(ascii: "-")); digits(d, 2)
         bytes.append(UInt8(ascii: " "))

@@ -54,9 +54,10 @@ public struct ArmStatistic: Sendable, Equatable {
     public static func regressionAdjusted(control: CovariateSummary, treatment: CovariateSummary,
                                           outcomeIsProportion: Bool, covariateIsProportion: Bool)
         -> (control: ArmStatistic, treatment: ArmStatistic, theta: Double) {
+        // Each variance as the arm's own statistic defines it.
         func variance(count n: Double, sum: Double, squares: Double, proportion: Bool) -> Double {
-            if proportion { let p = n == 0 ? 0 : sum / n; return p * (1 - p) }
-            return n <= 1 ? 0 : (squares - sum * sum / n) / (n - 1)
+            proportion ? ArmStatistic.proportion(count: n, sum: sum).variance
+                : ArmStatistic.sampleMean(SampleSummary(count: n, sum: sum, sumOfSquares: squares)).variance
         }
         let n = control.count + treatment.count
         let sumY = control.sumY + treatment.sumY, sumX = control.sumX + treatment.sumX
