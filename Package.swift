@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "Exposure", dependencies: ["Stats"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Synthetic control: exact simplex-constrained donor weights (more to come: issue 21). Pure.
         .target(name: "Synthetic", dependencies: ["Stats"]),
+        /// Observational studies: propensity, matching, weighting, regression, doubly robust and double ML
+        /// estimates, balance, refutations and sensitivity. Pure but for Uplift's XGBoost learners.
+        .target(name: "Observational", dependencies: ["Stats", "Uplift"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Text tables and self-contained HTML pages with SVG charts.
         .target(name: "Reports"),
         /// Use cases over the store; each command is one transaction.
@@ -113,6 +116,7 @@ let package = Package(
         .testTarget(name: "QiniTests", dependencies: ["Qini", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Stats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ObservationalTests", dependencies: ["Observational", "Stats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RandomizationTests", dependencies: ["Randomization"],
             resources: [.copy("Fixtures")]
