@@ -86,3 +86,11 @@ public struct Overlap: Sendable, Equatable {
     /// Units outside [0.1, 0.9].
     public var flagged: Int { treatedBelow + treatedAbove + controlBelow + controlAbove }
 }
+
+extension Propensity {
+    /// Scores given from outside (a known design's true propensities, or another tool's).
+    public init(scores: [Double]) {
+        self.scores = scores
+        self.logistic = nil
+    }
+}
