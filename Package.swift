@@ -46,7 +46,7 @@ let package = Package(
         /// Use cases over the store; each command is one transaction.
         .target(
             name: "Platform",
-            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic",
+            dependencies: ["Postgres", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic", "Observational",
                            .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit")],
             plugins: ["EmbedSchema"]
         ),
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Platform", "Server", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic", "CLineEdit",
+                "Platform", "Server", "Reports", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic", "Observational", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +97,7 @@ let package = Package(
         /// Benchmarks (`tools/bench`), never timed unit tests.
         .executableTarget(
             name: "causeway-bench",
-            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic"],
+            dependencies: ["Postgres", "Platform", "Randomization", "Stats", "Uplift", "Qini", "Allocation", "Exposure", "Synthetic", "Observational"],
             path: "Benchmarks/causeway-bench"
         ),
         .target(

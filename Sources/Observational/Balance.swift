@@ -58,7 +58,7 @@ public struct Balance: Sendable {
     }
 
     /// Weighted mean and variance (the unbiased weighted form, as cobalt's `col_w_sd`) within one arm.
-    static func moments(_ x: [Double], _ t: [Double], _ w: [Double], arm: Double) -> (Double, Double) {
+    public static func moments(_ x: [Double], _ t: [Double], _ w: [Double], arm: Double) -> (Double, Double) {
         var sw = 0.0, sw2 = 0.0, sx = 0.0
         for i in x.indices where t[i] == arm && w[i] > 0 { sw += w[i]; sw2 += w[i] * w[i]; sx += w[i] * x[i] }
         guard sw > 0 else { return (.nan, .nan) }

@@ -97,15 +97,15 @@ extension DatabaseAdmin {
     /// The tables keyed by unit that Citus distributes, co-located with `units` (each with its
     /// distribution column), and the catalog tables it copies to every node. Tables that do not
     /// exist (yet) are skipped.
-    static let distributedTables: [(table: String, column: String)] = [
+    public static let distributedTables: [(table: String, column: String)] = [
         ("units", "unit"), ("assignments", "unit"), ("outcomes", "unit"), ("unit_totals", "unit"),
         ("unit_features", "unit"), ("unit_clusters", "unit"), ("true_effects", "unit"), ("scores", "unit"),
-        ("allocations", "unit"), ("graph_edges", "source"), ("exposures", "unit"),
+        ("allocations", "unit"), ("graph_edges", "source"), ("exposures", "unit"), ("series", "unit"), ("study_units", "unit"),
     ]
-    static let referenceTables = [
+    public static let referenceTables = [
         "schema_migrations", "experiments", "experiment_phases", "arms", "arm_weights", "holdout", "metrics",
         "metric_units", "arm_units", "arm_metric_sums", "arm_metric_products", "feature_sets", "models",
-        "model_components", "allocation_runs", "graphs",
+        "model_components", "allocation_runs", "graphs", "series_metrics", "studies", "serve_keys",
     ]
 
     /// What `db distribute` did to each table: `distributed by unit`, `reference`, or `already …`.

@@ -85,3 +85,15 @@ public enum CopyText {
         }
     }
 }
+
+/// A `double precision[]` field: `{1.5,2,-3}` (finite values; COPY text needs no escape for them).
+extension Array: CopyTextEncodable where Element == Double {
+    public func appendCopyText(to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "{"))
+        for (k, v) in enumerated() {
+            if k > 0 { buffer.append(UInt8(ascii: ",")) }
+            buffer.append(contentsOf: Double.postgresLiteral(v).utf8)
+        }
+        buffer.append(UInt8(ascii: "}"))
+    }
+}

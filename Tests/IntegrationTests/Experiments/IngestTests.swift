@@ -88,6 +88,30 @@ final class IngestTests: ExperimentTestCase {
         XCTAssertEqual(triggers, [], "Citus refuses triggers on distributed tables")
     }
 
+    /// Every table of the schema is either distributed by unit or a reference table in `db distribute`,
+    /// and every distributed table's primary key and unique constraints hold its distribution column
+    /// (Citus's rule), so a new migration cannot slip a table past Citus.
+    func testEveryTableIsClassifiedForCitus() throws {
+        let tables = try store.connection.query("""
+            SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1
+            """).decode(String.self)
+        let distributed = Dictionary(uniqueKeysWithValues: DatabaseAdmin.distributedTables.map { ($0.table, $0.column) })
+        let reference = Set(DatabaseAdmin.referenceTables)
+        for table in tables {
+            XCTAssertTrue(distributed[table] != nil || reference.contains(table), "table \(table) is neither distributed nor a reference table")
+            guard let column = distributed[table] else { continue }
+            let keys = try store.connection.query("""
+                SELECT con.conname::text, array_agg(a.attname::text)::text[] FROM pg_constraint con
+                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+                WHERE con.conrelid = \(table)::regclass AND con.contype IN ('p', 'u') GROUP BY 1
+                """).decode((String, [String]).self)
+            for (name, columns) in keys {
+                XCTAssertTrue(columns.contains(column), "\(table)'s constraint \(name) lacks the distribution column \(column)")
+            }
+        }
+    }
+
     func testDistributeWithoutCitusSaysWhatToInstall() throws {
         XCTAssertThrowsError(try DatabaseAdmin.distribute(store)) { error in
             XCTAssertTrue("\(error)".hasPrefix("db distribute needs the citus extension in this database: install Citus"), "\(error)")
