@@ -78,6 +78,10 @@ case "allocate":
     offline("allocate [UNITS]") { args in try AllocateBench.run(units: number(args, 0, 1_000_000)) }
 case "exposure":
     offline("exposure [NODES [EDGES]]") { args in try ExposureBench.run(nodes: number(args, 0, 1_000_000), edges: number(args, 1, 10_000_000)) }
+case "observational-coverage":
+    offline("observational-coverage [REPS [UNITS]]") { args in try ObservationalBench.coverage(replications: number(args, 0, 200), units: number(args, 1, 2000)) }
+case "observational-speed":
+    offline("observational-speed DIR [UNITS]", needsDirectory: true) { args in try ObservationalBench.speed(directory: args[0], units: number(args, 1, 1_000_000)) }
 case "qini":
     offline("qini DIR [ROWS]", needsDirectory: true) { args in try QiniBench.run(directory: args[0], rows: number(args, 1, 10_000_000)) }
 case "ingest-data":

@@ -40,7 +40,7 @@ public struct AnalysisOptions: Sendable {
     public var folds = 5
     public var seed: UInt64 = 1
     /// The nuisance learners of aipw and dml.
-    public var nuisance: NuisanceModel = .xgboost(XGBoostParameters(rounds: 100, maxDepth: 6, learningRate: 0.3, threads: 2, seed: 0))
+    public var nuisance: NuisanceModel = .xgboost(XGBoostParameters(rounds: 100, maxDepth: 4, learningRate: 0.1, threads: 2, seed: 0))
 
     public init() {}
 }

@@ -78,6 +78,23 @@ final class RegressionTests: XCTestCase {
         XCTAssertNoThrow(try RegressionAdjustment().estimate(data))
     }
 
+    /// x = 0: 2 of 10 treated; x = 1: 8 of 10, so the propensities are exactly 0.2 and 0.8 and
+    /// trimming at 0.25 leaves nobody.
+    func testTrimmingThatLeavesNoOverlapIsRefused() throws {
+        let x = (0..<20).map { Double($0 / 10) }
+        let t = (0..<20).map { i in Double(i < 10 ? (i < 2 ? 1 : 0) : (i < 18 ? 1 : 0)) }
+        let data = try StudyData(covariates: ColumnMatrix(rows: 20, columns: [x]), names: ["x"], treatment: t, outcome: x)
+        XCTAssertEqual(try Propensity(data).scores[0], 0.2, accuracy: 1e-9)
+        var o = AnalysisOptions()
+        o.trim = .fixed(0.25)
+        XCTAssertThrowsError(try Analysis.run(.ipw, on: data, options: o)) { error in
+            XCTAssertEqual((error as? ObservationalError)?.code, .noOverlap)
+            XCTAssertTrue("\(error)".hasPrefix("no overlap after trimming at 0.25"), "\(error)")
+        }
+        o.trim = .fixed(0.1)
+        XCTAssertEqual(try Analysis.run(.ipw, on: data, options: o).trimmed, 0)
+    }
+
     func testNonFiniteValuesAreRefusedWithTheirColumn() {
         XCTAssertThrowsError(try StudyData(covariates: ColumnMatrix(rows: 2, columns: [[1, .nan]]), names: ["income"],
                                            treatment: [0, 1], outcome: [1, 2])) { error in

@@ -23,13 +23,15 @@ struct StudyCommands: ParsableCommand {
         @Option(help: "Cross-fitting folds (aipw, dml, xgboost propensities).") var folds: Int = 5
         @Option(help: "Nuisance learners of aipw and dml: xgboost or linear.") var nuisance: String = "xgboost"
         @Option(help: "XGBoost rounds for the nuisances.") var rounds: Int = 100
+        @Option(help: "XGBoost tree depth for the nuisances.") var depth: Int = 4
+        @Option(help: "XGBoost learning rate for the nuisances.") var eta: Double = 0.1
         @Option(help: "Seed of folds, bootstrap and refuters.") var seed: UInt64 = 1
 
         func options() throws -> AnalysisOptions {
             var o = AnalysisOptions()
             guard let e = Estimand(rawValue: estimand) else { throw ConsoleError("--estimand must be ate, att or atc") }
             o.estimand = e
-            let boosted = NuisanceModel.xgboost(XGBoostParameters(rounds: rounds, maxDepth: 6, learningRate: 0.3, threads: 2, seed: Int(seed % 1_000_000)))
+            let boosted = NuisanceModel.xgboost(XGBoostParameters(rounds: rounds, maxDepth: depth, learningRate: eta, threads: 2, seed: Int(seed % 1_000_000)))
             switch propensity {
             case "logistic": o.propensity = .logistic
             case "xgboost": o.propensity = .xgboost(boosted)
@@ -52,6 +54,8 @@ struct StudyCommands: ParsableCommand {
             guard folds >= 2 else { throw ConsoleError("--folds must be at least 2") }
             o.folds = folds
             guard rounds >= 1 else { throw ConsoleError("--rounds must be at least 1") }
+            guard depth >= 1 else { throw ConsoleError("--depth must be at least 1") }
+            guard eta > 0, eta <= 1 else { throw ConsoleError("--eta must be in (0, 1]") }
             switch nuisance {
             case "xgboost": o.nuisance = boosted
             case "linear": o.nuisance = .linear

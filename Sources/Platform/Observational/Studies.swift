@@ -106,7 +106,7 @@ public enum Studies {
             }
             if let column = rowMissing {
                 guard o.dropMissing else {
-                    throw PlatformError(.invalidFile, "\(o.path):\(file.line): field \"\(column)\" is missing; fill it, or pass \(.dropMissing) to leave such rows out (they are counted)")
+                    throw PlatformError(.invalidFile, "\(o.path):\(file.line): field \"\(column)\" is missing; fill it, or allow \(.dropMissing) (they are counted)")
                 }
                 dropped += 1
                 continue
