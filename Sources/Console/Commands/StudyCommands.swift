@@ -116,9 +116,9 @@ struct StudyCommands: ParsableCommand {
             }
             var text = "created study \(s.name): \(s.units) units"
             if let t = s.treated { text += " (\(t) treated)" } else { text += " (continuous treatment)" }
-            text += ", \(s.covariates.count) covariates"
+            text += ", \(s.covariates.count) covariate\(s.covariates.count == 1 ? "" : "s")"
             if s.droppedMissing > 0 {
-                text += "; \(s.droppedMissing) rows with missing values left out (" + s.missingByColumn.map { "\($0.column): \($0.rows)" }.joined(separator: ", ") + ")"
+                text += "; \(s.droppedMissing) row\(s.droppedMissing == 1 ? "" : "s") with missing values left out (" + s.missingByColumn.map { "\($0.column): \($0.rows)" }.joined(separator: ", ") + ")"
             }
             return .summary(text, StudyCommands.summaryRecord(s))
         }
