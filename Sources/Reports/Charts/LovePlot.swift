@@ -30,6 +30,7 @@ public struct LovePlot: Sendable {
         svg += "<text x=\"\(labelWidth)\" y=\"16\" fill=\"#5b6472\">○ before   ● after   (|standardized mean difference|)</text>"
         svg += "<line x1=\"\(x(threshold))\" y1=\"\(top - 8)\" x2=\"\(x(threshold))\" y2=\"\(height - 30)\" stroke=\"#a4262c\" stroke-dasharray=\"4 3\"/>"
         svg += "<line x1=\"\(x(0))\" y1=\"\(top - 8)\" x2=\"\(x(0))\" y2=\"\(height - 30)\" stroke=\"#8a93a3\"/>"
+        svg += "<text x=\"\(x(threshold) + 3)\" y=\"\(top - 2)\" fill=\"#a4262c\">\(String(format: "%.2g", threshold))</text>"
         for tick in 0...4 {
             let v = hi * Double(tick) / 4
             svg += "<text x=\"\(x(v))\" y=\"\(height - 12)\" text-anchor=\"middle\" fill=\"#5b6472\">\(String(format: "%.2f", v))</text>"
@@ -125,8 +126,13 @@ public struct ContourPlot: Sendable {
         for i in 0...grid { for j in 0...grid { values[i][j] = value(Double(i) / Double(grid) * maximum * 0.999, Double(j) / Double(grid) * maximum * 0.999) } }
         let finite = values.flatMap { $0 }.filter(\.isFinite)
         let lo = finite.min() ?? 0, hi = finite.max() ?? 1
-        var levels = (1...7).map { lo + (hi - lo) * Double($0) / 8 }
-        if lo < 0 && hi > 0 { levels.append(0) }
+        // Round levels (1, 2 or 5 × 10^k apart), zero among them when the range crosses it.
+        let raw = max((hi - lo) / 8, 1e-12)
+        let magnitude = pow(10, floor(log10(raw)))
+        let levelStep = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        var levels: [Double] = []
+        var level = (lo / levelStep).rounded(.up) * levelStep
+        while level < hi { if level > lo { levels.append(abs(level) < levelStep * 1e-9 ? 0 : level) }; level += levelStep }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size))\" height=\"\(Int(size))\" "
             + "viewBox=\"0 0 \(Int(size)) \(Int(size))\" font-family=\"system-ui, sans-serif\" font-size=\"11\">"
         svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plot)\" height=\"\(plot)\" fill=\"none\" stroke=\"#8a93a3\"/>"
