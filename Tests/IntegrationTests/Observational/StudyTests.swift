@@ -3,6 +3,7 @@ import XCTest
 import _TestSupport
 import Observational
 @testable import Platform
+import Randomization
 import Stats
 
 /// `study create` and the analyses against the store (issue 20).
@@ -116,6 +117,31 @@ final class StudyTests: ExperimentTestCase {
         }
         XCTAssertThrowsError(try Studies.create(name: "x", unitsFrom: nil, treatmentAttribute: "discount", features: "nope", outcome: "orders", in: store)) {
             XCTAssertEqual("\($0)", "feature set \"nope\" does not exist")
+        }
+    }
+
+    /// Units of an experiment: treated when in any arm but the first; the outcome a metric's total
+    /// (0 for units without rows); only units with features.
+    func testCreateFromAnExperiment() throws {
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<300), in: store)
+        var features = "unit,f\n", orders = "unit,value\n"
+        for i in 0..<250 { features += "u\(i),\(Double(i % 17))\n" }
+        for i in 0..<200 { orders += "u\(i),\(Double(i % 5))\n" }
+        try FeatureStore.importCSV(path: try csv(features), set: "f", in: store)
+        _ = try Metrics.importOutcomes(path: try csv(orders), metric: "orders", kind: nil, in: store)
+        let s = try Studies.create(name: "from-e", unitsFrom: "e", treatmentAttribute: nil, features: "f", outcome: "orders", in: store)
+        XCTAssertEqual(s.units, 250)
+        let arms = Dictionary(uniqueKeysWithValues: try store.connection.query("""
+            SELECT a.unit, a.arm FROM assignments a JOIN experiments e ON e.id = a.experiment_id WHERE e.name = 'e'
+            """).decode((String, String).self))
+        let loaded = try Studies.load("from-e", in: store)
+        for (unit, t) in zip(loaded.units, loaded.data.treatment) { XCTAssertEqual(t, arms[unit] == "treatment" ? 1 : 0, unit) }
+        XCTAssertEqual(loaded.data.outcome[loaded.units.firstIndex(of: "u220")!], 0, "no outcome rows: 0")
+        XCTAssertEqual(loaded.data.outcome[loaded.units.firstIndex(of: "u13")!], 3)
+        XCTAssertThrowsError(try Studies.create(name: "x", unitsFrom: "e", treatmentAttribute: "a", features: "f", outcome: "orders", in: store)) {
+            XCTAssertEqual("\($0)", "give one of an experiment to take units from and a unit attribute as the treatment")
         }
     }
 
