@@ -86,18 +86,7 @@ public struct LinearRegression: Sendable {
                 default: omega[i] = e2
                 }
             }
-            // meat = Xᵀ Ω X
-            var meat = [Double](repeating: 0, count: p * p)
-            design.values.withUnsafeBufferPointer { xv in
-                for a in 0..<p {
-                    for b in a..<p {
-                        var s = 0.0
-                        for i in 0..<n { s += xv[a * n + i] * xv[b * n + i] * omega[i] }
-                        meat[b * p + a] = s
-                        meat[a * p + b] = s
-                    }
-                }
-            }
+            let meat = weightedGram(design, omega)
             var v = sandwich(bread: inverseGram, meat: meat, size: p)
             if kind == .hc1 { v = v.map { $0 * Double(n) / Double(n - p) } }
             return v
@@ -128,20 +117,17 @@ public struct LinearRegression: Sendable {
 
 /// B M B for symmetric p × p matrices (column-major).
 func sandwich(bread: [Double], meat: [Double], size p: Int) -> [Double] {
-    var bm = [Double](repeating: 0, count: p * p)
-    for j in 0..<p {
-        for k in 0..<p {
-            let m = meat[j * p + k]
-            if m == 0 { continue }
-            for i in 0..<p { bm[j * p + i] += bread[k * p + i] * m }
-        }
-    }
+    multiply(multiply(bread, meat, size: p), bread, size: p)
+}
+
+/// A·B for p × p matrices (column-major).
+func multiply(_ a: [Double], _ b: [Double], size p: Int) -> [Double] {
     var out = [Double](repeating: 0, count: p * p)
     for j in 0..<p {
         for k in 0..<p {
-            let b = bread[j * p + k]
-            if b == 0 { continue }
-            for i in 0..<p { out[j * p + i] += bm[k * p + i] * b }
+            let bkj = b[j * p + k]
+            if bkj == 0 { continue }
+            for i in 0..<p { out[j * p + i] += a[k * p + i] * bkj }
         }
     }
     return out
