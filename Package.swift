@@ -37,7 +37,7 @@ let package = Package(
         /// Graphs (CSR), motif census, exposure conditions and probabilities, Aronow–Samii estimators, graph clustering. Pure.
         .target(name: "Exposure", dependencies: ["Stats"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Synthetic control: exact simplex-constrained donor weights (more to come: issue 21). Pure.
-        .target(name: "Synthetic", dependencies: ["Stats"]),
+        .target(name: "Synthetic", dependencies: ["Stats"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Observational studies: propensity, matching, weighting, regression, doubly robust and double ML
         /// estimates, balance, refutations and sensitivity. Pure but for Uplift's XGBoost learners.
         .target(name: "Observational", dependencies: ["Stats", "Uplift"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

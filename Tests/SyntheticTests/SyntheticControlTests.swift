@@ -55,6 +55,29 @@ final class SyntheticControlTests: XCTestCase {
         XCTAssertGreaterThan(identity.outcomeLoss, fit.outcomeLoss)
     }
 
+    /// Proposition 99, outcome-only (cigarette sales 1970–1988 as predictors, V the identity):
+    /// `make-california-weights.py` solves the same program with SLSQP at ftol 1e-15 (and pysyncon
+    /// 1.7 at its default, a little worse); ADH 2010's covariate specification gives Utah 0.394,
+    /// Montana 0.232, Nevada 0.205, Connecticut 0.109, New Hampshire 0.045, Colorado 0.015 — the
+    /// same six donors.
+    func testCaliforniaOutcomeOnlyFit() throws {
+        struct Reference: Decodable {
+            let controls: [String]; let tight_weights: [Double]; let tight_loss: Double; let pysyncon_loss: Double; let tight_att: Double
+        }
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/california-weights", withExtension: "json"))
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+        let (y, states) = try SyntheticDiDTests.california()
+        var outcome: [String: [Int: Double]] = [:]
+        for (row, state) in zip(y, states) { outcome[state] = Dictionary(uniqueKeysWithValues: row.enumerated().map { (1970 + $0.offset, $0.element) }) }
+        let estimate = try SyntheticControl.estimate(treated: "California", donors: reference.controls, outcome: outcome,
+                                                     periods: Array(1970...2000), start: 1989)
+        for (mine, theirs) in zip(estimate.fit.weights, reference.tight_weights) { XCTAssertEqual(mine, theirs, accuracy: 1e-5) }
+        XCTAssertEqual(estimate.att, reference.tight_att, accuracy: 1e-4)
+        XCTAssertLessThanOrEqual(reference.tight_loss, reference.pysyncon_loss)
+        let named = Dictionary(uniqueKeysWithValues: zip(estimate.fit.donors, estimate.fit.weights))
+        XCTAssertEqual(Set(named.filter { $0.value > 0.01 }.keys), ["Utah", "Montana", "Nevada", "Connecticut", "New Hampshire", "Colorado"])
+    }
+
     func testRefusals() throws {
         let outcome = ["t": [1: 1.0, 2: 2.0], "a": [1: 1.0, 2: 2.0], "b": [1: 0.0]]
         XCTAssertThrowsError(try SyntheticControl.fit(treated: "t", donors: ["a"], outcome: outcome, fitPeriods: [1])) {

@@ -9,6 +9,10 @@ import series ../tools/demo.d/data/city-orders.csv --metric city-orders
 # Leave-one-out refits without each donor that has weight; --placebo-start pretends the launch came
 # in the pre-period (2025-10-06), where no gap should open.
 report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --placebo-start 2025-10-06 --html synthetic.html
+# Synthetic difference-in-differences (Arkhangelsky et al. 2021, as the authors' synthdid computes
+# it): unit weights with an intercept and a ridge penalty, time weights on the pre-period weeks that
+# resemble the post-period, and a placebo standard error from donors playing the treated city.
+report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --method sdid --replications 100
 \format json
 report synthetic --metric city-orders --treated harbour-city --start 2026-02-23 --no-placebos
 \format aligned

@@ -54,10 +54,24 @@ extension ReportCommands {
         @Flag(help: "Skip the in-space placebos.") var noPlacebos = false
         @Option(help: "A pretended start inside the pre-period for an in-time placebo.") var placeboStart: String?
         @Option(help: "Also write a self-contained HTML page to FILE.") var html: String?
+        @Option(help: "sc (Abadie, Diamond & Hainmueller), sdid (synthetic difference-in-differences, as synthdid) or did.") var method: String = "sc"
+        @Option(help: "sdid/did: placebo replications for the standard error (0: none).") var replications: Int = 200
+        @Option(help: "sdid/did: the seed of the placebo draws.") var seed: UInt64 = 1
 
         func run(in context: CommandContext) throws -> CommandOutput {
             func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
             var o = SyntheticReport.Options(metric: metric, treated: list(treated) ?? [], start: start)
+            if method == "sdid" || method == "did" {
+                guard v == "identity", predictors == nil, fit == nil, placeboStart == nil else {
+                    throw ConsoleError("--method \(method) fits the outcome itself: --predictors, --v, --fit and --placebo-start belong to --method sc")
+                }
+                guard replications >= 0 else { throw ConsoleError("--replications must be 0 or more") }
+                o.donors = list(donors)
+                o.exclude = list(exclude) ?? []
+                let r = try SyntheticReport.synthdid(o, estimator: method == "sdid" ? .sdid : .did, replications: replications, seed: seed, in: context.store())
+                return try SyntheticDiDPresenter(result: r).output(html: html)
+            }
+            guard method == "sc" else { throw ConsoleError("--method must be sc, sdid or did") }
             o.donors = list(donors)
             o.exclude = list(exclude) ?? []
             o.predictors = list(predictors) ?? []
@@ -127,6 +141,49 @@ struct SyntheticPresenter {
             ("gaps", .object(e.periods.indices.map { (r.labels[$0], .double(e.gaps[$0])) })),
             ("leave_one_out", .object(r.leaveOneOut.map { ($0.left, $0.att.map { .double($0) } ?? .null) })),
             ("in_time_placebo", r.inTime.map { .object([("start", .string($0.start)), ("att", .double($0.estimate.att)), ("ratio", .double($0.estimate.ratio))]) } ?? .null),
+        ])
+    }
+}
+
+struct SyntheticDiDPresenter {
+    let result: SyntheticReport.DiDResult
+
+    func output(html: String?) throws -> CommandOutput {
+        let r = result, e = r.estimate
+        let name = e.estimator == .sdid ? "Synthetic difference-in-differences" : "Difference-in-differences"
+        var text = "\(name) for \(r.treated.joined(separator: ", ")) on \(r.metric), treated from \(r.start) (as synthdid; σ̂ \(NumberFormat.rounded(e.noiseLevel, .significant(4))))\n"
+        let unitWeights = zip(r.donors, e.omega).filter { $0.1 > 1e-6 }.sorted { $0.1 > $1.1 }
+        let pre = r.labels.prefix(e.lambda.count)
+        let timeWeights = zip(pre, e.lambda).filter { $0.1 > 1e-6 }.sorted { $0.1 > $1.1 }
+        text += AlignedFormat().render(.table(Table(columns: ["donor", "unit weight"], rows: unitWeights.map { [.string($0.0), .number($0.1, .decimals(4))] })))
+        text += AlignedFormat().render(.table(Table(columns: ["pre-period", "time weight"], rows: timeWeights.map { [.string($0.0), .number($0.1, .decimals(4))] })))
+        text += "ATT: \(NumberFormat.rounded(e.tau, .significant(6)))"
+        if let se = r.standardError, let p = r.pValue {
+            text += "; placebo SE \(NumberFormat.rounded(se, .significant(4))), 95% \(NumberFormat.rounded(e.tau - 1.959964 * se, .significant(5))) to \(NumberFormat.rounded(e.tau + 1.959964 * se, .significant(5))), p = \(NumberFormat.rounded(p, .significant(3)))"
+        }
+        text += "\n"
+        let post = Array(r.labels.suffix(e.curve.count))
+        text += AlignedFormat().render(.table(Table(columns: ["period", "effect"], rows: zip(post, e.curve).map { [.string($0.0), .number($0.1, .significant(5))] })))
+        if let html {
+            var page = HTMLPage(title: "\(name): \(r.treated.joined(separator: ", ")) on \(r.metric)")
+            page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
+            page.heading("The ω-weighted gap (treated − weighted donors); the effect is its post-period level over the λ-weighted pre-period level")
+            let x = r.labels.indices.map(Double.init)
+            var chart = LineChart(series: [.init(label: "gap", x: x, y: e.gaps, colour: "#c0392b")], xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: "gap")
+            chart.includeZero = true
+            page.svg(chart.svg())
+            page.table(columns: ["donor", "unit weight"], rows: unitWeights.map { [$0.0, String(format: "%.4f", $0.1)] })
+            page.table(columns: ["pre-period", "time weight"], rows: timeWeights.map { [$0.0, String(format: "%.4f", $0.1)] })
+            try writePage(page, to: html)
+            text += "wrote \(html)\n"
+        }
+        return .summary(text, [
+            ("metric", .string(r.metric)), ("treated", .array(r.treated.map { .string($0) })), ("start", .string(r.start)),
+            ("method", .string(e.estimator.rawValue)),
+            ("weights", .object(zip(r.donors, e.omega).map { ($0.0, .number($0.1, .decimals(6))) })),
+            ("time_weights", .object(zip(pre, e.lambda).map { ($0.0, .number($0.1, .decimals(6))) })),
+            ("att", .double(e.tau)), ("se", r.standardError.map { .double($0) } ?? .null), ("p_value", r.pValue.map { .double($0) } ?? .null),
+            ("gaps", .object(zip(post, e.curve).map { ($0.0, .double($0.1)) })),
         ])
     }
 }

@@ -48,28 +48,44 @@ public enum SyntheticReport {
         public var inTime: (start: String, estimate: SyntheticControl.Estimate)? = nil
     }
 
+    /// What every estimator reads: the panel, its labels, the start, the donor pool.
+    struct Prepared {
+        let panel: [String: [Int: Double]]
+        let times: [Date]
+        let labels: [String]
+        let step: String?
+        let start: Int
+        let donors: [String]
+    }
+
+    static func prepare(_ o: Options, on c: Connection) throws -> Prepared {
+        let info = try c.query("SELECT sparse, step FROM series_metrics WHERE metric = \(o.metric)").decode((Bool, String?).self)
+        guard let (sparse, step) = info.first else {
+            throw PlatformError(.notFound, "series \"\(o.metric)\" does not exist; import series FILE.csv --metric \(o.metric) first")
+        }
+        guard !sparse else { throw PlatformError("series \"\(o.metric)\" is sparse: the outcome needs a complete panel") }
+        let (panel, times) = try load(o.metric, on: c)
+        let labels = times.map { SeriesImport.label($0, step: step) }
+        guard !o.treated.isEmpty else { throw PlatformError("name the treated unit(s)") }
+        for t in o.treated where panel[t] == nil {
+            throw PlatformError(.notFound, "treated unit \"\(t)\" is not in series \"\(o.metric)\"")
+        }
+        guard let startTime = SeriesImport.period(o.start) else { throw PlatformError("\(.start) \"\(o.start)\" is not a period such as 1970 or 2026-11-01") }
+        guard let start = times.firstIndex(of: startTime) else {
+            throw PlatformError("\(.start) \(o.start) is outside the data (\(labels.first ?? "") to \(labels.last ?? ""))")
+        }
+        guard start > 0 else { throw PlatformError("\(.start) \(o.start) is the first period: there is no pre-period to fit") }
+        var donors = o.donors ?? panel.keys.sorted()
+        donors = donors.filter { !o.treated.contains($0) && !o.exclude.contains($0) }
+        for d in donors where panel[d] == nil { throw PlatformError(.notFound, "donor \"\(d)\" is not in series \"\(o.metric)\"") }
+        guard donors.count >= 2 else { throw PlatformError(.insufficientData, "a synthetic control needs at least 2 donors; \(donors.count) left") }
+        return Prepared(panel: panel, times: times, labels: labels, step: step, start: start, donors: donors)
+    }
+
     public static func run(_ o: Options, in store: Store) throws -> Result {
         try store.connection.transaction(.repeatableRead, readOnly: true) { c in
-            let info = try c.query("SELECT sparse, step FROM series_metrics WHERE metric = \(o.metric)").decode((Bool, String?).self)
-            guard let (sparse, step) = info.first else {
-                throw PlatformError(.notFound, "series \"\(o.metric)\" does not exist; import series FILE.csv --metric \(o.metric) first")
-            }
-            guard !sparse else { throw PlatformError("series \"\(o.metric)\" is sparse: the outcome needs a complete panel") }
-            let (panel, times) = try load(o.metric, on: c)
-            let labels = times.map { SeriesImport.label($0, step: step) }
-            guard !o.treated.isEmpty else { throw PlatformError("name the treated unit(s)") }
-            for t in o.treated where panel[t] == nil {
-                throw PlatformError(.notFound, "treated unit \"\(t)\" is not in series \"\(o.metric)\"")
-            }
-            guard let startTime = SeriesImport.period(o.start) else { throw PlatformError("\(.start) \"\(o.start)\" is not a period such as 1970 or 2026-11-01") }
-            guard let start = times.firstIndex(of: startTime) else {
-                throw PlatformError("\(.start) \(o.start) is outside the data (\(labels.first ?? "") to \(labels.last ?? ""))")
-            }
-            guard start > 0 else { throw PlatformError("\(.start) \(o.start) is the first period: there is no pre-period to fit") }
-            var donors = o.donors ?? panel.keys.sorted()
-            donors = donors.filter { !o.treated.contains($0) && !o.exclude.contains($0) }
-            for d in donors where panel[d] == nil { throw PlatformError(.notFound, "donor \"\(d)\" is not in series \"\(o.metric)\"") }
-            guard donors.count >= 2 else { throw PlatformError(.insufficientData, "a synthetic control needs at least 2 donors; \(donors.count) left") }
+            let p = try prepare(o, on: c)
+            let (panel, times, labels, step, start, donors) = (p.panel, p.times, p.labels, p.step, p.start, p.donors)
             // Several treated units: their mean is the treated series.
             var outcome = panel
             let treatedName = o.treated.count == 1 ? o.treated[0] : "(treated: \(o.treated.joined(separator: ", ")))"
@@ -168,5 +184,40 @@ public enum SyntheticReport {
         let window = times.indices.filter { times[$0] >= range.0 && times[$0] <= range.1 }
         guard !window.isEmpty else { throw PlatformError("\(what) holds no period of the panel") }
         return window
+    }
+}
+
+extension SyntheticReport {
+    /// `report synthetic --method sdid|did`: synthetic difference-in-differences (or plain DiD) as the
+    /// authors' `synthdid` computes it, every treated unit its own row; the placebo standard error
+    /// (controls drawn to play the treated, `replications` times) and a normal p-value.
+    public struct DiDResult: Sendable {
+        public let metric: String
+        public let treated: [String]
+        public let estimate: SyntheticDiD.Estimate
+        public let donors: [String]
+        public let labels: [String]
+        public let start: String
+        public let standardError: Double?
+        public var pValue: Double? {
+            standardError.map { $0 > 0 ? erfc(abs(estimate.tau / $0) / 2.0.squareRoot()) : .nan }
+        }
+    }
+
+    public static func synthdid(_ o: Options, estimator: SyntheticDiD.Estimator, replications: Int = 200, seed: UInt64 = 1,
+                                in store: Store) throws -> DiDResult {
+        try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            let p = try prepare(o, on: c)
+            guard p.start >= 2 else { throw PlatformError("\(.start) \(o.start) leaves one pre-period; synthetic DiD needs two or more") }
+            guard o.predictors.isEmpty else { throw PlatformError("synthetic DiD fits the outcome itself: leave out the predictors") }
+            let rows = (p.donors + o.treated).map { u in p.times.indices.map { p.panel[u]![$0]! } }
+            let estimate = SyntheticDiD.estimate(rows, controls: p.donors.count, prePeriods: p.start, estimator: estimator)
+            let se = replications > 1
+                ? SyntheticDiD.placeboStandardError(rows, controls: p.donors.count, prePeriods: p.start, estimator: estimator,
+                                                    replications: replications, seed: seed)
+                : nil
+            return DiDResult(metric: o.metric, treated: o.treated, estimate: estimate, donors: p.donors, labels: p.labels,
+                             start: p.labels[p.start], standardError: se)
+        }
     }
 }

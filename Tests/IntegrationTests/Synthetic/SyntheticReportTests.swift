@@ -134,3 +134,36 @@ final class SyntheticReportTests: ExperimentTestCase {
         }
     }
 }
+
+/// `report synthetic --method sdid|did` against the store: California's Proposition 99 as synthdid
+/// computes it (the fixture of SyntheticTests, read from the source tree).
+final class SyntheticDiDReportTests: ExperimentTestCase {
+    func testCaliforniaThroughTheStore() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SyntheticTests/Fixtures/california_prop99.csv")
+        let lines = try String(contentsOf: fixture, encoding: .utf8).split(whereSeparator: \.isNewline)
+        let states = lines[0].split(separator: ",").dropFirst().map(String.init)
+        var text = "unit,period,value\n"
+        for line in lines.dropFirst() {
+            let cells = line.split(separator: ",").map(String.init)
+            for (k, state) in states.enumerated() { text += "\(state),\(cells[0]),\(cells[k + 1])\n" }
+        }
+        try SeriesImport.run(path: try csv(text), metric: "packs", in: store)
+        let o = SyntheticReport.Options(metric: "packs", treated: ["California"], start: "1989")
+        let sdid = try SyntheticReport.synthdid(o, estimator: .sdid, replications: 50, in: store)
+        XCTAssertEqual(sdid.estimate.tau, -15.603828, accuracy: 1e-4, "synthdid's estimate")
+        XCTAssertEqual(sdid.donors.count, 38)
+        XCTAssertEqual(sdid.start, "1989")
+        let se = try XCTUnwrap(sdid.standardError)
+        XCTAssertGreaterThan(se, 4)
+        XCTAssertLessThan(se, 15)
+        let did = try SyntheticReport.synthdid(o, estimator: .did, replications: 0, in: store)
+        XCTAssertEqual(did.estimate.tau, -27.3, accuracy: 0.05)
+        XCTAssertNil(did.standardError)
+        var bad = o
+        bad.start = "1971"
+        XCTAssertThrowsError(try SyntheticReport.synthdid(bad, estimator: .sdid, in: store)) {
+            XCTAssertEqual("\($0)", "start 1971 leaves one pre-period; synthetic DiD needs two or more")
+        }
+    }
+}
