@@ -42,3 +42,69 @@ func syntheticBench(donors: Int, periods: Int, csv: String?) throws {
                  donors, periods, Double(fitted - begin) / 1e9, placebos.estimates.count, Double(end - fitted) / 1e9,
                  Double(end - begin) / 1e9, estimate.att, placebos.pValue))
 }
+
+/// `causeway-bench synthetic-inference [PANELS]` (issue 21): PANELS (200) simulated panels of 20
+/// units on two common factors plus noise, 39 pre-periods and 8 post-periods. Under no effect, the
+/// in-space placebo p-value of a unit (every unit treated in turn: is its post/pre RMSPE ratio
+/// uniform on {1/20, …, 1}?); with a planted effect of 2 (four noise SDs) in every post-period, the
+/// coverage of the 95% conformal intervals, the rejection rate of the placebo test, and synthetic
+/// DiD's placebo-SE interval coverage. No database.
+func syntheticInferenceBench(panels: Int) throws {
+    let t0 = 39, t1 = 8, units = 20
+    var pValues: [Double] = []
+    var covered = 0, intervals = 0, rejected = 0, sdidCovered = 0, sdidRuns = 0
+    var width = 0.0
+    let begin = DispatchTime.now().uptimeNanoseconds
+    for panel in 0..<panels {
+        var g = SplitMix64(seed: 40_000 + UInt64(panel))
+        let t = t0 + t1
+        let f1 = (0..<t).map { Double($0) / 10 + g.normal() * 0.3 }, f2 = (0..<t).map { sin(Double($0) / 4) + g.normal() * 0.3 }
+        var rows = (0..<units).map { _ -> [Double] in
+            let a = 1 + g.uniform(), b = g.normal(), level = 5 + g.normal()
+            return (0..<t).map { level + a * f1[$0] + b * f2[$0] + 0.5 * g.normal() }
+        }
+        // No effect: unit 0 as the treated one; its placebo p-value among all 20.
+        var outcome: [String: [Int: Double]] = [:]
+        for (u, row) in rows.enumerated() { outcome["u\(u)"] = Dictionary(uniqueKeysWithValues: row.enumerated().map { ($0.offset, $0.element) }) }
+        let donors = (1..<units).map { "u\($0)" }
+        let null = try SyntheticControl.estimate(treated: "u0", donors: donors, outcome: outcome, periods: Array(0..<t), start: t0)
+        pValues.append(SyntheticControl.placebos(treated: null, donors: donors, outcome: outcome, start: t0).pValue)
+        // A planted effect of 2 on unit 0.
+        for s in t0..<t { rows[0][s] += 2 }
+        for (k, interval) in ConformalIntervals.intervals(treated: rows[0], donors: Array(rows[1...]), prePeriods: t0).enumerated() {
+            _ = k
+            intervals += 1
+            if interval.lower <= 2 && 2 <= interval.upper { covered += 1 }
+            width += interval.upper - interval.lower
+        }
+        outcome["u0"] = Dictionary(uniqueKeysWithValues: rows[0].enumerated().map { ($0.offset, $0.element) })
+        let treated = try SyntheticControl.estimate(treated: "u0", donors: donors, outcome: outcome, periods: Array(0..<t), start: t0)
+        if SyntheticControl.placebos(treated: treated, donors: donors, outcome: outcome, start: t0).pValue <= 0.05 { rejected += 1 }
+        if panel % 4 == 0 {
+            let y = Array(rows[1...]) + [rows[0]]
+            let e = SyntheticDiD.estimate(y, controls: units - 1, prePeriods: t0)
+            if let se = SyntheticDiD.placeboStandardError(y, controls: units - 1, prePeriods: t0, estimator: .sdid, replications: 100, seed: UInt64(panel)) {
+                sdidRuns += 1
+                if abs(e.tau - 2) <= 1.959964 * se { sdidCovered += 1 }
+            }
+        }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+    // Uniformity: the p-values live on {1/20, …, 20/20}; compare their histogram with 1/20 each.
+    var counts = [Int](repeating: 0, count: units)
+    for p in pValues { counts[min(units - 1, max(0, Int((p * Double(units)).rounded()) - 1))] += 1 }
+    let expected = Double(pValues.count) / Double(units)
+    let chiSquare = counts.reduce(0) { $0 + (Double($1) - expected) * (Double($1) - expected) / expected }
+    let cdf = (1...units).map { k in Double(pValues.filter { $0 <= Double(k) / Double(units) + 1e-9 }.count) / Double(pValues.count) }
+    let ks = (1...units).map { abs(cdf[$0 - 1] - Double($0) / Double(units)) }.max() ?? 0
+    print("what\tpanels\tvalue\tdetail")
+    print(String(format: "placebo p-values under no effect: share <= 0.05\t%d\t%.3f\texpected 0.05 (the smallest p is 1/20)", pValues.count,
+                 Double(pValues.filter { $0 <= 0.05 + 1e-9 }.count) / Double(pValues.count)))
+    print(String(format: "placebo p-values under no effect: share <= 0.5\t%d\t%.3f\texpected 0.5", pValues.count,
+                 Double(pValues.filter { $0 <= 0.5 + 1e-9 }.count) / Double(pValues.count)))
+    print(String(format: "placebo p-values under no effect: chi-square on 20 cells (19 df; 5%% critical 30.1)\t%d\t%.1f\tmax |F - uniform| %.3f", pValues.count, chiSquare, ks))
+    print(String(format: "conformal 95%% intervals, effect 2 in each of 8 periods: coverage\t%d\t%.3f\t%d intervals, mean width %.2f", panels, Double(covered) / Double(intervals), intervals, width / Double(intervals)))
+    print(String(format: "placebo test with effect 2: rejections at p <= 0.05 (power)\t%d\t%.3f\t", panels, Double(rejected) / Double(panels)))
+    print(String(format: "synthetic DiD placebo-SE 95%% interval coverage\t%d\t%.3f\tevery 4th panel, 100 placebo draws", sdidRuns, Double(sdidCovered) / Double(max(sdidRuns, 1))))
+    print(String(format: "seconds\t%d\t%.1f\t", panels, seconds))
+}

@@ -33,6 +33,13 @@ if arguments.first == "synthetic" {
     }
     exit(0)
 }
+if arguments.first == "synthetic-inference" {
+    do { try syntheticInferenceBench(panels: Int(arguments.dropFirst().first ?? "") ?? 200) } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 if arguments.first == "sequential" {
     sequentialBench(replications: Int(arguments.dropFirst().first ?? "") ?? 10_000)
     exit(0)

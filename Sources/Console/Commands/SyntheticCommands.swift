@@ -110,8 +110,15 @@ struct SyntheticPresenter {
         if let inTime = r.inTime {
             text += "\nin-time placebo from \(inTime.start): mean gap \(NumberFormat.rounded(inTime.estimate.att, .significant(4))), post/pre RMSPE ratio \(NumberFormat.rounded(inTime.estimate.ratio, .significant(4)))"
         }
-        text += "\n" + AlignedFormat().render(.table(Table(columns: ["period", "treated", "synthetic", "gap"], rows: e.periods.indices.map { k in
-            [.string(r.labels[k]), .number(e.treated[k], .significant(6)), .number(e.synthetic[k], .significant(6)), .number(e.gaps[k], .significant(4))]
+        let start = e.periods.count - r.conformal.count
+        if !r.conformal.isEmpty {
+            text += "\n95% conformal intervals per period after the start (Chernozhukov, Wüthrich & Zhu 2021)"
+            if r.conformal.contains(where: { !$0.lower.isFinite }) { text += ": unbounded, since fewer than 19 pre-periods cannot reject any effect at 5%" }
+        }
+        text += "\n" + AlignedFormat().render(.table(Table(columns: ["period", "treated", "synthetic", "gap", "95% low", "95% high"], rows: e.periods.indices.map { k in
+            let interval = k >= start ? r.conformal[k - start] : nil
+            return [.string(r.labels[k]), .number(e.treated[k], .significant(6)), .number(e.synthetic[k], .significant(6)), .number(e.gaps[k], .significant(4)),
+                    interval.map { .number($0.lower, .significant(4)) } ?? .string(""), interval.map { .number($0.upper, .significant(4)) } ?? .string("")]
         })))
         if let html {
             var page = HTMLPage(title: "Synthetic control: \(r.treated.joined(separator: ", ")) on \(r.metric)")
@@ -132,6 +139,12 @@ struct SyntheticPresenter {
             try writePage(page, to: html)
             text += "wrote \(html)\n"
         }
+        var intervals: [(String, ConsoleValue)] = []
+        for (k, interval) in r.conformal.enumerated() {
+            let lower: ConsoleValue = interval.lower.isFinite ? .double(interval.lower) : .null
+            let upper: ConsoleValue = interval.upper.isFinite ? .double(interval.upper) : .null
+            intervals.append((r.labels[start + k], .object([("lower", lower), ("upper", upper)])))
+        }
         return .summary(text, [
             ("metric", .string(r.metric)), ("treated", .array(r.treated.map { .string($0) })), ("start", .string(r.start)),
             ("weights", .object(zip(e.fit.donors, e.fit.weights).map { ($0.0, .number($0.1, .decimals(6))) })),
@@ -139,6 +152,7 @@ struct SyntheticPresenter {
             ("att", .double(e.att)), ("pre_rmspe", .double(e.preRMSPE)), ("post_rmspe", .double(e.postRMSPE)), ("ratio", .double(e.ratio)),
             ("p_value", r.pValue.map { .double($0) } ?? .null),
             ("gaps", .object(e.periods.indices.map { (r.labels[$0], .double(e.gaps[$0])) })),
+            ("intervals", .object(intervals)),
             ("leave_one_out", .object(r.leaveOneOut.map { ($0.left, $0.att.map { .double($0) } ?? .null) })),
             ("in_time_placebo", r.inTime.map { .object([("start", .string($0.start)), ("att", .double($0.estimate.att)), ("ratio", .double($0.estimate.ratio))]) } ?? .null),
         ])

@@ -46,6 +46,9 @@ public enum SyntheticReport {
         public var leaveOneOut: [(left: String, att: Double?)] = []
         /// The in-time placebo, when asked: its pretended start and its estimate.
         public var inTime: (start: String, estimate: SyntheticControl.Estimate)? = nil
+        /// 95% conformal intervals of each post-period effect (Chernozhukov, Wüthrich & Zhu 2021), on
+        /// the raw outcomes; unbounded when the pre-period has fewer than 19 periods.
+        public var conformal: [ConformalIntervals.Interval] = []
     }
 
     /// What every estimator reads: the panel, its labels, the start, the donor pool.
@@ -120,6 +123,8 @@ public enum SyntheticReport {
             }
             var result = Result(metric: o.metric, treated: o.treated, estimate: estimate, labels: labels, start: labels[start],
                                 predictors: predictors.map(\.name), placebos: placebos, pValue: pValue)
+            result.conformal = ConformalIntervals.intervals(treated: periods.map { outcome[treatedName]![$0]! },
+                                                            donors: donors.map { d in periods.map { outcome[d]![$0]! } }, prePeriods: start)
             result.leaveOneOut = SyntheticControl.leaveOneOut(estimate, treated: treatedName, outcome: outcome, start: start, fitPeriods: fitPeriods,
                                                               predictors: predictors, v: o.v).map { ($0.left, $0.estimate?.att) }
             if let text = o.placeboStart {

@@ -34,6 +34,10 @@ final class SyntheticReportTests: ExperimentTestCase {
         XCTAssertEqual(r.estimate.att, 5, accuracy: 0.1)
         XCTAssertEqual(try XCTUnwrap(r.pValue), 1.0 / 13, accuracy: 1e-12, "the treated ratio is the largest of 13")
         XCTAssertEqual(r.labels.first, "1990")
+        // Conformal intervals for the 10 post-periods (20 pre-periods: bounded at 5%); the planted 5 inside most.
+        XCTAssertEqual(r.conformal.count, 10)
+        XCTAssertTrue(r.conformal.allSatisfy { $0.lower.isFinite && $0.upper.isFinite && $0.lower > 0 })
+        XCTAssertGreaterThanOrEqual(r.conformal.filter { $0.lower <= 5 && 5 <= $0.upper }.count, 8)
         XCTAssertEqual(r.start, "2010")
         // Leave-one-out over the donors with weight, and an in-time placebo in the pre-period, where no
         // gap opens.
