@@ -108,3 +108,55 @@ func syntheticInferenceBench(panels: Int) throws {
     print(String(format: "synthetic DiD placebo-SE 95%% interval coverage\t%d\t%.3f\tevery 4th panel, 100 placebo draws", sdidRuns, Double(sdidCovered) / Double(max(sdidRuns, 1))))
     print(String(format: "seconds\t%d\t%.1f\t", panels, seconds))
 }
+
+/// `causeway-bench impact [SERIES]` (issue 21): CausalImpact's model with 10,000 draws on 365
+/// periods × 10 controls (timed; the panel written to DIR for the CausalPy yardstick when given),
+/// then SERIES (200) simulated series of 100 periods (70 before the start) with a planted effect of
+/// 3 noise SDs: coverage of the 95% intervals of the average effect and of the pointwise effects,
+/// the detection rate (probability of an effect ≥ 0.95), and false alarms on series without effect.
+func impactBench(series: Int, directory: String?) throws {
+    var g = SplitMix64(seed: 365)
+    let n = 365, start = 300
+    var level = 0.0
+    let controls = (0..<10).map { j -> [Double] in
+        level = 0
+        return (0..<n).map { i in level = 0.9 * level + g.normal(); return 100 + Double(j) + 3 * level + 2 * sin(Double(i) * 2 * .pi / 7) }
+    }
+    let y = (0..<n).map { i in 0.6 * controls[0][i] + 0.4 * controls[1][i] + g.normal() + (i >= start ? 5 : 0) }
+    if let directory {
+        var text = "y," + (1...10).map { "x\($0)" }.joined(separator: ",") + "\n"
+        for i in 0..<n { text += "\(y[i])," + controls.map { String($0[i]) }.joined(separator: ",") + "\n" }
+        try text.write(toFile: "\(directory)/impact-365.csv", atomically: true, encoding: .utf8)
+    }
+    var o = StructuralTimeSeries.Options()
+    o.draws = 10_000
+    let begin = DispatchTime.now().uptimeNanoseconds
+    let big = try StructuralTimeSeries.fit(y: y, controls: controls, prePeriods: start, options: o)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+    print("what\tseries\tvalue\tdetail")
+    print(String(format: "10,000 draws, 365 periods x 10 controls\t1\t%.2f s\taverage effect %.3f [%.3f, %.3f] (planted 5)", seconds,
+                 big.averageEffect.mean, big.averageEffect.lower, big.averageEffect.upper))
+    var covered = 0, pointCovered = 0, points = 0, detected = 0, alarms = 0
+    let simBegin = DispatchTime.now().uptimeNanoseconds
+    for s in 0..<series {
+        var g = SplitMix64(seed: 80_000 + UInt64(s))
+        var lv = 0.0
+        let x1 = (0..<100).map { _ -> Double in lv = 0.95 * lv + g.normal(); return 100 + lv }
+        let x2 = (0..<100).map { _ in 50 + 2 * g.normal() }, x3 = (0..<100).map { i in 10 + sin(Double(i) / 5) + 0.5 * g.normal() }
+        let base = (0..<100).map { i in 1.2 * x1[i] + g.normal() }
+        let treated = (0..<100).map { base[$0] + ($0 >= 70 ? 3 : 0) }
+        o.draws = 2000
+        o.seed = UInt64(s + 1)
+        let r = try StructuralTimeSeries.fit(y: treated, controls: [x1, x2, x3], prePeriods: 70, options: o)
+        if r.averageEffect.lower <= 3 && 3 <= r.averageEffect.upper { covered += 1 }
+        for i in 70..<100 { points += 1; if r.pointwise[i].lower <= 3 && 3 <= r.pointwise[i].upper { pointCovered += 1 } }
+        if r.probabilityOfEffect >= 0.95 { detected += 1 }
+        if try StructuralTimeSeries.fit(y: base, controls: [x1, x2, x3], prePeriods: 70, options: o).probabilityOfEffect >= 0.95 { alarms += 1 }
+    }
+    let simSeconds = Double(DispatchTime.now().uptimeNanoseconds - simBegin) / 1e9
+    print(String(format: "95%% interval of the average effect covers the planted 3\t%d\t%.3f\t", series, Double(covered) / Double(series)))
+    print(String(format: "95%% pointwise intervals cover 3\t%d\t%.3f\t%d intervals", series, Double(pointCovered) / Double(points), points))
+    print(String(format: "detection: probability of an effect >= 0.95 with the effect\t%d\t%.3f\t", series, Double(detected) / Double(series)))
+    print(String(format: "false alarms: the same without an effect\t%d\t%.3f\t", series, Double(alarms) / Double(series)))
+    print(String(format: "seconds for the simulations (2,000 draws a fit)\t%d\t%.1f\t", series, simSeconds))
+}

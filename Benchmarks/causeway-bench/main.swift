@@ -40,6 +40,14 @@ if arguments.first == "synthetic-inference" {
     }
     exit(0)
 }
+if arguments.first == "impact" {
+    let rest = Array(arguments.dropFirst())
+    do { try impactBench(series: Int(rest.first ?? "") ?? 200, directory: rest.dropFirst().first) } catch {
+        FileHandle.standardError.write(Data("causeway-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 if arguments.first == "sequential" {
     sequentialBench(replications: Int(arguments.dropFirst().first ?? "") ?? 10_000)
     exit(0)

@@ -85,7 +85,7 @@ func capValue(_ cap: Metrics.Cap?) -> ConsoleValue {
 /// `report lift NAME --metric M... [--cuped M] [--correction holm|bh|none]`
 struct ReportCommands: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Analyse experiments and the programme.", subcommands: [Lift.self, HoldoutLift.self, Spillover.self, Synthetic.self])
+        commandName: "report", abstract: "Analyse experiments and the programme.", subcommands: [Lift.self, HoldoutLift.self, Spillover.self, Synthetic.self, Impact.self])
 
     struct Lift: ConsoleCommand {
         static let configuration = CommandConfiguration(

@@ -61,7 +61,7 @@ public enum SyntheticReport {
         let donors: [String]
     }
 
-    static func prepare(_ o: Options, on c: Connection) throws -> Prepared {
+    static func prepare(_ o: Options, minimumDonors: Int = 2, on c: Connection) throws -> Prepared {
         let info = try c.query("SELECT sparse, step FROM series_metrics WHERE metric = \(o.metric)").decode((Bool, String?).self)
         guard let (sparse, step) = info.first else {
             throw PlatformError(.notFound, "series \"\(o.metric)\" does not exist; import series FILE.csv --metric \(o.metric) first")
@@ -81,7 +81,7 @@ public enum SyntheticReport {
         var donors = o.donors ?? panel.keys.sorted()
         donors = donors.filter { !o.treated.contains($0) && !o.exclude.contains($0) }
         for d in donors where panel[d] == nil { throw PlatformError(.notFound, "donor \"\(d)\" is not in series \"\(o.metric)\"") }
-        guard donors.count >= 2 else { throw PlatformError(.insufficientData, "a synthetic control needs at least 2 donors; \(donors.count) left") }
+        guard donors.count >= minimumDonors else { throw PlatformError(.insufficientData, "a synthetic control needs at least 2 donors; \(donors.count) left") }
         return Prepared(panel: panel, times: times, labels: labels, step: step, start: start, donors: donors)
     }
 
@@ -223,6 +223,41 @@ extension SyntheticReport {
                 : nil
             return DiDResult(metric: o.metric, treated: o.treated, estimate: estimate, donors: p.donors, labels: p.labels,
                              start: p.labels[p.start], standardError: se)
+        }
+    }
+}
+
+extension SyntheticReport {
+    /// `report impact`: CausalImpact's Bayesian structural time series for one treated unit, the
+    /// pool (or `controls`) as regressors.
+    public struct ImpactResult: Sendable {
+        public let metric: String
+        public let treated: String
+        public let controls: [String]
+        public let labels: [String]
+        public let start: String
+        public let observed: [Double]
+        public let model: StructuralTimeSeries.Result
+        public let season: Int
+    }
+
+    public static func impact(_ o: Options, season: Int = 1, draws: Int = 10_000, seed: UInt64 = 1, in store: Store) throws -> ImpactResult {
+        try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            guard o.treated.count == 1 else { throw PlatformError("report impact reads one treated unit; name one") }
+            guard o.predictors.isEmpty else { throw PlatformError("report impact regresses on the control series themselves: leave out the predictors") }
+            let p = try prepare(o, minimumDonors: 0, on: c)
+            let y = p.times.indices.map { p.panel[o.treated[0]]![$0]! }
+            let controls = p.donors.map { d in p.times.indices.map { p.panel[d]![$0]! } }
+            var options = StructuralTimeSeries.Options()
+            options.draws = draws
+            options.season = season
+            options.seed = seed
+            let model: StructuralTimeSeries.Result
+            do { model = try StructuralTimeSeries.fit(y: y, controls: controls, prePeriods: p.start, options: options) } catch {
+                throw PlatformError(.invalidInput, "\(error)", cause: error)
+            }
+            return ImpactResult(metric: o.metric, treated: o.treated[0], controls: p.donors, labels: p.labels, start: p.labels[p.start],
+                                observed: y, model: model, season: season)
         }
     }
 }

@@ -171,3 +171,38 @@ final class SyntheticDiDReportTests: ExperimentTestCase {
         }
     }
 }
+
+/// `report impact` against the store.
+final class ImpactReportTests: ExperimentTestCase {
+    func testPlantedEffectThroughTheStore() throws {
+        var g = SplitMix64(seed: 12)
+        var text = "unit,period,value\n"
+        var level = 0.0
+        for day in 0..<90 {
+            level = 0.9 * level + g.normal()
+            let control = 200 + 5 * level
+            let other = 80 + 3 * g.normal()
+            let treated = 0.5 * control + 20 + g.normal() + (day >= 70 ? 8 : 0)
+            let period = Calendar(identifier: .gregorian).date(byAdding: .day, value: day, to: Timestamps.parse("2026-01-01")!)!
+            let label = Timestamps.format(period).prefix(10)
+            text += "treated,\(label),\(treated)\nc1,\(label),\(control)\nc2,\(label),\(other)\n"
+        }
+        try SeriesImport.run(path: try csv(text), metric: "orders", in: store)
+        let r = try SyntheticReport.impact(.init(metric: "orders", treated: ["treated"], start: "2026-03-12"), draws: 2000, in: store)
+        XCTAssertEqual(r.controls, ["c1", "c2"])
+        XCTAssertEqual(r.start, "2026-03-12")
+        XCTAssertEqual(r.model.cumulative.count, 20)
+        XCTAssertLessThan(r.model.averageEffect.lower, 8)
+        XCTAssertGreaterThan(r.model.averageEffect.upper, 8)
+        XCTAssertGreaterThan(r.model.probabilityOfEffect, 0.99)
+        XCTAssertThrowsError(try SyntheticReport.impact(.init(metric: "orders", treated: ["treated", "c2"], start: "2026-03-12"), in: store)) {
+            XCTAssertEqual("\($0)", "report impact reads one treated unit; name one")
+        }
+        XCTAssertThrowsError(try SyntheticReport.impact(.init(metric: "orders", treated: ["nowhere"], start: "2026-03-12"), in: store)) {
+            XCTAssertEqual("\($0)", "treated unit \"nowhere\" is not in series \"orders\"")
+        }
+        XCTAssertThrowsError(try SyntheticReport.impact(.init(metric: "orders", treated: ["treated"], start: "2027-01-01"), in: store)) {
+            XCTAssertTrue("\($0)".hasPrefix("start 2027-01-01 is outside the data"), "\($0)")
+        }
+    }
+}
