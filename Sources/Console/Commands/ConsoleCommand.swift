@@ -57,7 +57,7 @@ struct ConsoleRoot: ParsableCommand {
         abstract: "Causeway: experiments, uplift and budget allocation over one PostgreSQL store.",
         subcommands: [DatabaseCommands.self, ExperimentCommands.self, AssignCommand.self, HoldoutCommands.self, ImportCommands.self,
                       MetricCommands.self, ReportCommands.self, SimulateCommands.self, ModelCommands.self, QiniCommand.self,
-                      PolicyCommands.self, AllocateCommand.self, AllocationCommands.self, GraphCommands.self, ServeCommand.self, SeriesCommands.self, StudyCommands.self]
+                      PolicyCommands.self, AllocateCommand.self, AllocationCommands.self, GraphCommands.self, ServeCommand.self, SeriesCommands.self, StudyCommands.self, GeoCommands.self]
     )
 
     /// Every leaf command with its words, such as (["db", "migrate"], DatabaseCommands.Migrate.self).

@@ -206,3 +206,37 @@ final class ImpactReportTests: ExperimentTestCase {
         }
     }
 }
+
+/// `geo plan` against the store.
+final class GeoPlanningTests: ExperimentTestCase {
+    func testPlansOnTheHistoryBeforeALaunch() throws {
+        var g = SplitMix64(seed: 31)
+        var text = "unit,period,value\n"
+        var factor = 0.0
+        let levels = (0..<15).map { _ in 500 * exp(0.3 * g.normal()) }
+        for week in 0..<70 {
+            factor = 0.8 * factor + 0.01 * g.normal()
+            let date = Timestamps.format(Calendar(identifier: .gregorian).date(byAdding: .day, value: 7 * week, to: Timestamps.parse("2025-01-06")!)!).prefix(10)
+            for (m, level) in levels.enumerated() {
+                let launch = m == 0 && week >= 60 ? 1.2 : 1
+                text += "m\(m),\(date),\(level * (1 + factor) * exp(0.01 * g.normal()) * launch)\n"
+            }
+        }
+        try SeriesImport.run(path: try csv(text), metric: "sales", in: store)
+        var o = GeoPlanning.Options(metric: "sales", duration: 6, effects: [0.02, 0.1])
+        o.treatedCount = 2
+        o.candidates = 5
+        o.until = "2026-02-23"
+        let r = try GeoPlanning.run(o, in: store)
+        XCTAssertEqual(r.periods, 59)
+        XCTAssertEqual(r.sets.count, 5)
+        XCTAssertNotNil(r.recommended)
+        XCTAssertTrue(r.sets.allSatisfy { $0.power[1] >= $0.power[0] })
+        o.treatedCount = nil
+        o.treated = ["m0", "nowhere"]
+        XCTAssertThrowsError(try GeoPlanning.run(o, in: store)) { XCTAssertEqual("\($0)", "market \"nowhere\" is not in series \"sales\"") }
+        o.treated = ["m0"]
+        o.treatedCount = 1
+        XCTAssertThrowsError(try GeoPlanning.run(o, in: store)) { XCTAssertEqual("\($0)", "give the treated markets or their count, not both") }
+    }
+}
