@@ -50,6 +50,9 @@ public enum SyntheticControl {
         /// V minimising the pre-period outcome MSPE of the resulting synthetic control, by Nelder–Mead
         /// from equal weights (Synth's and pysyncon's search).
         case nested
+        /// Given weights, one per predictor (normalised to sum to 1): Synth's `custom.v`, as Abadie,
+        /// Diamond & Hainmueller (2015) pass the V cross-validated on a training period.
+        case custom([Double])
     }
 
     public struct Fit: Sendable {
@@ -122,6 +125,14 @@ public enum SyntheticControl {
             let equal = [Double](repeating: 1 / Double(k), count: k)
             let w = try weights(equal)
             return Fit(donors: donors, weights: w, v: equal, outcomeLoss: outcomeLoss(w))
+        case .custom(let given):
+            guard given.count == k, given.allSatisfy({ $0.isFinite && $0 >= 0 }), given.contains(where: { $0 > 0 }) else {
+                throw .invalidInput("a custom V needs one weight ≥ 0 per predictor (\(k)), not all zero")
+            }
+            let total = given.reduce(0, +)
+            let chosen = given.map { $0 / total }
+            let w = try weights(chosen)
+            return Fit(donors: donors, weights: w, v: chosen, outcomeLoss: outcomeLoss(w))
         case .nested:
             func normalised(_ x: [Double]) -> [Double] {
                 let total = x.reduce(0) { $0 + abs($1) }

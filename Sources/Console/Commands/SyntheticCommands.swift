@@ -49,7 +49,9 @@ extension ReportCommands {
         @Option(help: "The donor pool, comma-separated (default: every other unit).") var donors: String?
         @Option(help: "Units to leave out of the pool, comma-separated.") var exclude: String?
         @Option(help: "Predictors NAME:mean:FROM-TO, comma-separated (NAME: the outcome or a sparse series).") var predictors: String?
-        @Option(help: "identity or nested.") var v: String = "identity"
+        @Option(help: "identity, nested, or cross-validated (with --train-predictors and --train-fit).") var v: String = "identity"
+        @Option(help: "Cross-validation: training predictors NAME:mean:FROM-TO, one for each of --predictors.") var trainPredictors: String?
+        @Option(help: "Cross-validation: the periods FROM-TO whose outcome the training V is chosen to fit.") var trainFit: String?
         @Option(help: "The pre-periods whose outcome fit the nested search minimises, FROM-TO (default: all before the start).") var fit: String?
         @Flag(help: "Skip the in-space placebos.") var noPlacebos = false
         @Option(help: "A pretended start inside the pre-period for an in-time placebo.") var placeboStart: String?
@@ -78,7 +80,16 @@ extension ReportCommands {
             switch v {
             case "identity": o.v = .identity
             case "nested": o.v = .nested
-            default: throw ConsoleError("--v must be identity or nested")
+            case "cross-validated":
+                guard let train = list(trainPredictors), let trainFit else {
+                    throw ConsoleError("--v cross-validated needs --train-predictors and --train-fit")
+                }
+                o.trainPredictors = train
+                o.trainFit = trainFit
+            default: throw ConsoleError("--v must be identity, nested or cross-validated")
+            }
+            if o.v != .nested && o.trainPredictors.isEmpty && (trainPredictors != nil || trainFit != nil) {
+                throw ConsoleError("--train-predictors and --train-fit belong to --v cross-validated")
             }
             o.placebos = !noPlacebos
             o.fit = fit

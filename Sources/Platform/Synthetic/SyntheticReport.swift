@@ -23,6 +23,10 @@ public enum SyntheticReport {
         /// The pre-periods whose outcome fit the nested search minimises (Synth's `time.optimize.ssr`),
         /// `FROM-TO`; nil is every period before the start.
         public var fit: String? = nil
+        /// Abadie, Diamond & Hainmueller (2015)'s cross-validation: V chosen by the nested search on
+        /// these training predictors to fit `trainFit`, then used as given with `predictors`.
+        public var trainPredictors: [String] = []
+        public var trainFit: String? = nil
 
         public init(metric: String, treated: [String], start: String) {
             self.metric = metric
@@ -108,16 +112,31 @@ public enum SyntheticReport {
                 fitPeriods = window.filter { $0 < start }
                 guard fitPeriods?.isEmpty == false else { throw PlatformError("the fit window \(fit) holds no period before the start") }
             }
+            var v = o.v
+            if !o.trainPredictors.isEmpty {
+                guard let trainFit = o.trainFit else { throw PlatformError("cross-validation needs the training fit window FROM-TO") }
+                guard !predictors.isEmpty else { throw PlatformError("cross-validation applies the trained V to the predictors: give them") }
+                let training = try o.trainPredictors.map { try predictor($0, outcome: o.metric, panel: outcome, times: times, step: step, on: c) }
+                guard training.count == predictors.count else {
+                    throw PlatformError("the training predictors (\(training.count)) and the predictors (\(predictors.count)) must correspond one to one")
+                }
+                let window = try self.window(trainFit, times: times)
+                do {
+                    let trained = try SyntheticControl.fit(treated: treatedName, donors: donors, outcome: outcome, fitPeriods: window,
+                                                           predictors: training, v: .nested)
+                    v = .custom(trained.v)
+                } catch { throw PlatformError(.computation, "training V: \(error)", cause: error) }
+            }
             let estimate: SyntheticControl.Estimate
             do {
                 estimate = try SyntheticControl.estimate(treated: treatedName, donors: donors, outcome: outcome, periods: periods, start: start,
-                                                         fitPeriods: fitPeriods, predictors: predictors, v: o.v)
+                                                         fitPeriods: fitPeriods, predictors: predictors, v: v)
             } catch { throw PlatformError(.computation, "\(error)", cause: error) }
             var placebos: [(String, [Double]?, Double?)] = []
             var pValue: Double?
             if o.placebos {
                 let run = SyntheticControl.placebos(treated: estimate, donors: donors, outcome: outcome, start: start, fitPeriods: fitPeriods,
-                                                    predictors: predictors, v: o.v)
+                                                    predictors: predictors, v: v)
                 placebos = run.estimates.map { ($0.unit, $0.estimate?.gaps, $0.estimate?.ratio) }
                 pValue = run.pValue
             }
@@ -126,14 +145,14 @@ public enum SyntheticReport {
             result.conformal = ConformalIntervals.intervals(treated: periods.map { outcome[treatedName]![$0]! },
                                                             donors: donors.map { d in periods.map { outcome[d]![$0]! } }, prePeriods: start)
             result.leaveOneOut = SyntheticControl.leaveOneOut(estimate, treated: treatedName, outcome: outcome, start: start, fitPeriods: fitPeriods,
-                                                              predictors: predictors, v: o.v).map { ($0.left, $0.estimate?.att) }
+                                                              predictors: predictors, v: v).map { ($0.left, $0.estimate?.att) }
             if let text = o.placeboStart {
                 guard let time = SeriesImport.period(text), let k = times.firstIndex(of: time), k > 0, k < start else {
                     throw PlatformError("the placebo start \(text) must be a period of the panel after the first and before the start \(o.start)")
                 }
                 do {
                     result.inTime = (labels[k], try SyntheticControl.inTimePlacebo(treated: treatedName, donors: donors, outcome: outcome, periods: periods,
-                                                                                  start: start, placeboStart: k, predictors: predictors, v: o.v))
+                                                                                  start: start, placeboStart: k, predictors: predictors, v: v))
                 } catch { throw PlatformError(.computation, "in-time placebo: \(error)", cause: error) }
             }
             return result
