@@ -56,7 +56,7 @@ extension ReportCommands {
         @Flag(help: "Skip the in-space placebos.") var noPlacebos = false
         @Option(help: "A pretended start inside the pre-period for an in-time placebo.") var placeboStart: String?
         @Option(help: "Also write a self-contained HTML page to FILE.") var html: String?
-        @Option(help: "sc (Abadie, Diamond & Hainmueller), sdid (synthetic difference-in-differences, as synthdid) or did.") var method: String = "sc"
+        @Option(help: "sc (Abadie, Diamond & Hainmueller), augmented (ridge ASCM), sdid (synthetic difference-in-differences, as synthdid) or did.") var method: String = "sc"
         @Option(help: "sdid/did: placebo replications for the standard error (0: none).") var replications: Int = 200
         @Option(help: "sdid/did: the seed of the placebo draws.") var seed: UInt64 = 1
 
@@ -73,7 +73,16 @@ extension ReportCommands {
                 let r = try SyntheticReport.synthdid(o, estimator: method == "sdid" ? .sdid : .did, replications: replications, seed: seed, in: context.store())
                 return try SyntheticDiDPresenter(result: r).output(html: html)
             }
-            guard method == "sc" else { throw ConsoleError("--method must be sc, sdid or did") }
+            if method == "augmented" {
+                guard v == "identity", predictors == nil, fit == nil, placeboStart == nil else {
+                    throw ConsoleError("--method augmented fits the outcome itself: --predictors, --v, --fit and --placebo-start belong to --method sc")
+                }
+                o.donors = list(donors)
+                o.exclude = list(exclude) ?? []
+                o.placebos = !noPlacebos
+                return try AugmentedPresenter(result: SyntheticReport.augmented(o, in: context.store())).output(html: html)
+            }
+            guard method == "sc" else { throw ConsoleError("--method must be sc, augmented, sdid or did") }
             o.donors = list(donors)
             o.exclude = list(exclude) ?? []
             o.predictors = list(predictors) ?? []
@@ -166,6 +175,43 @@ struct SyntheticPresenter {
             ("intervals", .object(intervals)),
             ("leave_one_out", .object(r.leaveOneOut.map { ($0.left, $0.att.map { .double($0) } ?? .null) })),
             ("in_time_placebo", r.inTime.map { .object([("start", .string($0.start)), ("att", .double($0.estimate.att)), ("ratio", .double($0.estimate.ratio))]) } ?? .null),
+        ])
+    }
+}
+
+struct AugmentedPresenter {
+    let result: SyntheticReport.AugmentedResult
+
+    func output(html: String?) throws -> CommandOutput {
+        let r = result, e = r.estimate
+        let n = NumberFormat.rounded
+        var text = "Augmented synthetic control (ridge ASCM, Ben-Michael, Feller & Rothstein 2021) for \(r.treated.joined(separator: ", ")) on \(r.metric), treated from \(r.start); λ \(n(e.lambda, .significant(3))) by cross-validation\n"
+        let rows = r.donors.indices.filter { abs(e.weights[$0]) > 1e-4 || e.scWeights[$0] > 1e-6 }.sorted { abs(e.weights[$0]) > abs(e.weights[$1]) }
+        text += AlignedFormat().render(.table(Table(columns: ["donor", "augmented weight", "synthetic control weight"], rows: rows.map { j in
+            [.string(r.donors[j]), .number(e.weights[j], .decimals(4)), .number(e.scWeights[j], .decimals(4))]
+        })))
+        text += "ATT (mean gap from \(r.start)): \(n(e.att, .significant(6))); pre-period RMSPE \(n(e.preRMSPE, .significant(4)))"
+        if let p = r.pValue { text += "; in-space placebos: p = \(n(p, .significant(3))) (\(r.placebos) donors)" }
+        text += "\n"
+        let start = r.labels.count - (r.labels.count - (r.labels.firstIndex(of: r.start) ?? 0))
+        text += AlignedFormat().render(.table(Table(columns: ["period", "gap"], rows: r.labels.indices.map { [.string(r.labels[$0]), .number(e.gaps[$0], .significant(4))] })))
+        if let html {
+            var page = HTMLPage(title: "Augmented synthetic control: \(r.treated.joined(separator: ", ")) on \(r.metric)")
+            page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
+            var chart = LineChart(series: [.init(label: "gap", x: r.labels.indices.map(Double.init), y: e.gaps, colour: "#c0392b")], xLabel: "period", yLabel: "gap")
+            chart.includeZero = true
+            page.svg(chart.svg())
+            page.table(columns: ["donor", "augmented weight", "synthetic control weight"], rows: rows.map { [r.donors[$0], String(format: "%.4f", e.weights[$0]), String(format: "%.4f", e.scWeights[$0])] })
+            try writePage(page, to: html)
+            text += "wrote \(html)\n"
+        }
+        return .summary(text, [
+            ("metric", .string(r.metric)), ("treated", .array(r.treated.map { .string($0) })), ("start", .string(r.start)), ("method", .string("augmented")),
+            ("weights", .object(r.donors.indices.map { (r.donors[$0], .number(e.weights[$0], .decimals(6))) })),
+            ("sc_weights", .object(r.donors.indices.map { (r.donors[$0], .number(e.scWeights[$0], .decimals(6))) })),
+            ("lambda", .double(e.lambda)), ("att", .double(e.att)), ("pre_rmspe", .double(e.preRMSPE)),
+            ("p_value", r.pValue.map { .double($0) } ?? .null),
+            ("gaps", .object((start..<r.labels.count).map { (r.labels[$0], .double(e.gaps[$0])) })),
         ])
     }
 }

@@ -280,3 +280,47 @@ extension SyntheticReport {
         }
     }
 }
+
+extension SyntheticReport {
+    /// `report synthetic --method augmented`: the ridge-augmented synthetic control on the outcome,
+    /// λ cross-validated, with in-space placebos (each donor's own augmented fit and λ).
+    public struct AugmentedResult: Sendable {
+        public let metric: String
+        public let treated: [String]
+        public let donors: [String]
+        public let labels: [String]
+        public let start: String
+        public let estimate: AugmentedSynthetic.Estimate
+        public let pValue: Double?
+        public let placebos: Int
+    }
+
+    public static func augmented(_ o: Options, in store: Store) throws -> AugmentedResult {
+        try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            guard o.predictors.isEmpty else { throw PlatformError("the augmented synthetic control fits the outcome itself: leave out the predictors") }
+            let p = try prepare(o, on: c)
+            let series = { (u: String) in p.times.indices.map { p.panel[u]![$0]! } }
+            let treated = p.times.indices.map { k in o.treated.reduce(0) { $0 + p.panel[$1]![k]! } / Double(o.treated.count) }
+            let donors = p.donors.map(series)
+            let estimate = AugmentedSynthetic.estimate(treated: treated, donors: donors, prePeriods: p.start)
+            func ratio(_ e: AugmentedSynthetic.Estimate) -> Double {
+                let post = e.gaps[p.start...].reduce(0) { $0 + $1 * $1 } / Double(e.gaps.count - p.start)
+                return e.preRMSPE > 0 ? post.squareRoot() / e.preRMSPE : .infinity
+            }
+            var pValue: Double?
+            var count = 0
+            if o.placebos {
+                let own = ratio(estimate)
+                var ratios: [Double] = []
+                for j in donors.indices {
+                    let others = donors.indices.filter { $0 != j }.map { donors[$0] }
+                    ratios.append(ratio(AugmentedSynthetic.estimate(treated: donors[j], donors: others, prePeriods: p.start)))
+                }
+                count = ratios.count
+                pValue = Double(ratios.filter { $0 >= own }.count + 1) / Double(ratios.count + 1)
+            }
+            return AugmentedResult(metric: o.metric, treated: o.treated, donors: p.donors, labels: p.labels, start: p.labels[p.start],
+                                   estimate: estimate, pValue: pValue, placebos: count)
+        }
+    }
+}

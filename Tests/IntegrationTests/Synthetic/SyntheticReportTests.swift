@@ -240,3 +240,28 @@ final class GeoPlanningTests: ExperimentTestCase {
         XCTAssertThrowsError(try GeoPlanning.run(o, in: store)) { XCTAssertEqual("\($0)", "give the treated markets or their count, not both") }
     }
 }
+
+/// `report synthetic --method augmented` against the store.
+final class AugmentedReportTests: ExperimentTestCase {
+    func testAugmentedThroughTheStore() throws {
+        var g = SplitMix64(seed: 77)
+        var text = "unit,period,value\n"
+        let factor = (0..<40).map { Double($0) * 0.3 + g.normal() * 0.5 }
+        for d in 0..<15 {
+            let loading = 0.5 + g.uniform()
+            for s in 0..<40 { text += "d\(d),\(1990 + s),\(10 + loading * factor[s] + 0.3 * g.normal())\n" }
+        }
+        for s in 0..<40 { text += "treated,\(1990 + s),\(10 + 2 * factor[s] + 0.3 * g.normal() + (s >= 30 ? 1 : 0))\n" }
+        try SeriesImport.run(path: try csv(text), metric: "y", in: store)
+        let r = try SyntheticReport.augmented(.init(metric: "y", treated: ["treated"], start: "2020"), in: store)
+        XCTAssertEqual(r.estimate.att, 1, accuracy: 0.6, "outside the donors' hull the augmentation extrapolates")
+        XCTAssertEqual(r.estimate.weights.reduce(0, +), 1, accuracy: 1e-9)
+        XCTAssertEqual(r.placebos, 15)
+        XCTAssertNotNil(r.pValue)
+        var withPredictors = SyntheticReport.Options(metric: "y", treated: ["treated"], start: "2020")
+        withPredictors.predictors = ["y:mean:1990-1999"]
+        XCTAssertThrowsError(try SyntheticReport.augmented(withPredictors, in: store)) {
+            XCTAssertEqual("\($0)", "the augmented synthetic control fits the outcome itself: leave out the predictors")
+        }
+    }
+}
