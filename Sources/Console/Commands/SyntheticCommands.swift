@@ -145,12 +145,20 @@ struct SyntheticPresenter {
             page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
             let x = e.periods.map(Double.init)
             page.heading("Observed against synthetic (treated from \(r.start))")
-            page.svg(LineChart(series: [.init(label: "treated", x: x, y: e.treated, colour: "#c0392b"),
-                                        .init(label: "synthetic", x: x, y: e.synthetic, style: .dashed)],
-                               xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: r.metric).svg())
+            var observed = LineChart(series: [.init(label: "treated", x: x, y: e.treated, colour: "#c0392b"),
+                                              .init(label: "synthetic", x: x, y: e.synthetic, style: .dashed)],
+                                     xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: r.metric)
+            observed.includeZero = false
+            page.svg(observed.svg())
             page.heading("Gap, with each placebo's gap behind it")
             var series = r.placebos.compactMap { p in p.gaps.map { LineChart.Series(label: p.unit, x: x, y: $0, style: .dotted, colour: "#c8ccd4") } }
             series.append(.init(label: "treated", x: x, y: e.gaps, colour: "#c0392b"))
+            let bounded = r.conformal.filter { $0.lower.isFinite && $0.upper.isFinite }
+            if bounded.count == r.conformal.count, !bounded.isEmpty {
+                let post = Array(x.suffix(bounded.count))
+                series.append(.init(label: "95% conformal low", x: post, y: bounded.map(\.lower), style: .dashed, colour: "#3b6fb6"))
+                series.append(.init(label: "95% conformal high", x: post, y: bounded.map(\.upper), style: .dashed, colour: "#3b6fb6"))
+            }
             var chart = LineChart(series: series, xLabel: "period", yLabel: "gap")
             chart.includeZero = true
             page.svg(chart.svg())
