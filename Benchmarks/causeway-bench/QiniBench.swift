@@ -42,3 +42,27 @@ enum QiniBench {
         }
     }
 }
+
+extension QiniBench {
+    /// `qini-parts FILE`: the phases of `qini --scores FILE` timed apart (one score column).
+    static func parts(path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var y: [Double] = [], t: [Bool] = [], s: [Double] = []
+        let read = seconds {
+            for line in text.split(separator: "\n").dropFirst() {
+                let f = line.split(separator: ",")
+                y.append(Double(f[0])!); t.append(f[1] == "1"); s.append(Double(f[2])!)
+            }
+        }
+        report("  (reading by Foundation, not the console's reader)", rows: y.count, seconds: read)
+        var sample: UpliftSample!
+        report("  sample checks", rows: y.count, seconds: try seconds { sample = try UpliftSample(outcome: y, treated: t, score: s) })
+        report("  aucScores (curves, perfect curves, areas)", rows: y.count, seconds: try seconds { _ = try ScikitUplift.aucScores(sample) })
+        report("  perfect qini + uplift curves", rows: y.count, seconds: try seconds { _ = try ScikitUplift.perfectQiniCurve(sample); _ = try ScikitUplift.perfectUpliftCurve(sample) })
+        var order: [Int32] = []
+        report("  ranking", rows: y.count, seconds: seconds { order = Ranking.descending(s) })
+        report("  uplift@k × 3", rows: y.count, seconds: try seconds { for k in [0.1, 0.2, 0.3] { _ = try ScikitUplift.upliftAtK(sample, k: .fraction(k), strategy: .overall, order: order) } })
+        report("  deciles", rows: y.count, seconds: try seconds { _ = try ScikitUplift.upliftByPercentile(sample, bins: 10, order: order) })
+        report("  CausalML scores", rows: y.count, seconds: seconds { _ = CausalML.scores(sample) })
+    }
+}

@@ -99,6 +99,8 @@ case "observational-speed":
     offline("observational-speed DIR [UNITS]", needsDirectory: true) { args in try ObservationalBench.speed(directory: args[0], units: number(args, 1, 1_000_000)) }
 case "qini":
     offline("qini DIR [ROWS]", needsDirectory: true) { args in try QiniBench.run(directory: args[0], rows: number(args, 1, 10_000_000)) }
+case "qini-parts":
+    offline("qini-parts FILE", needsDirectory: true) { args in try QiniBench.parts(path: args[0]) }
 case "ingest-data":
     offline("ingest-data DIR [ROWS]", needsDirectory: true) { args in try IngestBench.write(directory: args[0], rows: number(args, 1, 1_000_000)) }
 case "uplift-fit":

@@ -56,15 +56,22 @@ public enum CausalML {
     public static func scores(_ s: UpliftSample) -> (qini: Double, auuc: Double) {
         let order = Ranking.descending(s.score, ties: .inputOrder)
         var curve = walk(s, order: order) { nT, nC, yT, yC in yT - yC * nT / nC }
+        return finish(qiniCurve: &curve) { gain in walk(s, order: order, into: &gain) { nT, nC, yT, yC in yT / nT - yC / nC } }
+    }
+
+    /// Both scores from the raw Qini walk; `gainWalk` fills the reused buffer with the lift walk.
+    static func finish(qiniCurve curve: inout [Double], gainWalk: (inout [Double]) -> Void) -> (qini: Double, auuc: Double) {
         interpolate(&curve)
         if let last = curve.last { let scale = abs(last); for i in curve.indices { curve[i] /= scale } }
         let count = curve.count, a = curve[0], b = curve[count - 1]
         let step = count > 1 ? (b - a) / Double(count - 1) : 0
-        var line = (0..<count).map { Double($0) * step + a }
-        line[count - 1] = b
-        let qini = (Summation.pairwise(curve) - Summation.pairwise(line)) / Double(count)
-        line = []
-        var gain = walk(s, order: order) { nT, nC, yT, yC in yT / nT - yC / nC }
+        // numpy.linspace summed pairwise, value by value (the line is never stored).
+        let line = Summation.pairwise(0..<count) { $0 == count - 1 ? b : Double($0) * step + a }
+        let qini = (Summation.pairwise(curve) - line) / Double(count)
+        // The gain reuses the curve's memory.
+        var gain = curve
+        curve = []
+        gainWalk(&gain)
         interpolate(&gain)
         for i in gain.indices { gain[i] *= Double(i) }
         if let last = gain.last { let scale = abs(last); for i in gain.indices { gain[i] /= scale } }
@@ -76,6 +83,14 @@ public enum CausalML {
     static func walk(_ s: UpliftSample, order: [Int32]? = nil, _ value: (Double, Double, Double, Double) -> Double) -> [Double] {
         let order = order ?? Ranking.descending(s.score, ties: .inputOrder)
         var out = [Double](repeating: 0, count: order.count + 1)
+        walk(s, order: order, into: &out, value)
+        return out
+    }
+
+    /// The walk into `out` (order.count + 1 values; out[0] is set to 0).
+    static func walk(_ s: UpliftSample, order: [Int32], into out: inout [Double], _ value: (Double, Double, Double, Double) -> Double) {
+        precondition(out.count == order.count + 1)
+        out[0] = 0
         var nT = 0.0, yT = 0.0, yC = 0.0
         for (position, r) in order.enumerated() {
             let i = Int(r)
@@ -83,7 +98,6 @@ public enum CausalML {
             let nC = Double(position + 1) - nT
             out[position + 1] = value(nT, nC, yT, yC)
         }
-        return out
     }
 
     /// pandas' `interpolate()` (linear, forward): interior gaps on the straight line between their

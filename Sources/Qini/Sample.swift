@@ -98,4 +98,30 @@ enum Summation {
         half -= half % 8
         return pairwise(v[v.startIndex..<(v.startIndex + half)]) + pairwise(v[(v.startIndex + half)..<v.endIndex])
     }
+
+    /// The same summation, bit for bit, over values made on demand (a line that need not be stored).
+    static func pairwise(_ range: Range<Int>, _ element: (Int) -> Double) -> Double {
+        let n = range.count
+        if n < 8 {
+            var s = 0.0
+            for i in range { s += element(i) }
+            return s
+        }
+        if n <= 128 {
+            let b = range.lowerBound
+            var r = (element(b), element(b + 1), element(b + 2), element(b + 3), element(b + 4), element(b + 5), element(b + 6), element(b + 7))
+            var i = 8
+            while i < n - n % 8 {
+                r.0 += element(b + i); r.1 += element(b + i + 1); r.2 += element(b + i + 2); r.3 += element(b + i + 3)
+                r.4 += element(b + i + 4); r.5 += element(b + i + 5); r.6 += element(b + i + 6); r.7 += element(b + i + 7)
+                i += 8
+            }
+            var s = ((r.0 + r.1) + (r.2 + r.3)) + ((r.4 + r.5) + (r.6 + r.7))
+            while i < n { s += element(b + i); i += 1 }
+            return s
+        }
+        var half = n / 2
+        half -= half % 8
+        return pairwise(range.lowerBound..<(range.lowerBound + half), element) + pairwise((range.lowerBound + half)..<range.upperBound, element)
+    }
 }

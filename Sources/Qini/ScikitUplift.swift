@@ -28,18 +28,26 @@ public enum ScikitUplift {
 
     /// The binary walk, also summing both curves' trapezoids as it goes (Neumaier-compensated, so
     /// at least as accurate as numpy's pairwise sum of the same terms).
-    static func binaryCurvesWithAreas(_ s: UpliftSample) -> (qini: Curve, uplift: Curve, qiniArea: Double, upliftArea: Double) {
+    /// With `maximumPoints`, the curves keep only the points `Curve.thinned(to:)` would keep (the
+    /// areas still sum every trapezoid), so ten million rows never hold ten million points.
+    static func binaryCurvesWithAreas(_ s: UpliftSample, maximumPoints: Int? = nil, ranking: BinaryRanking? = nil) -> (qini: Curve, uplift: Curve, qiniArea: Double, upliftArea: Double) {
         let n = s.score.count
-        var bits = [UInt8](repeating: 0, count: n)
-        s.treated.withUnsafeBufferPointer { t in
-            s.outcome.withUnsafeBufferPointer { y in
-                for i in 0..<n { bits[i] = (t[i] ? 1 : 0) | (y[i] == 1 ? 2 : 0) }
-            }
+        let sorted = ranking ?? (try! BinaryRanking(s)) // binary: the callers checked
+        let (keys, payload) = (sorted.keys, sorted.payload)
+        // Which points to keep: all, or those thinned(to:) keeps of the origin and every group's end.
+        var groups = n > 0 ? 1 : 0
+        keys.withUnsafeBufferPointer { k in for i in 1..<max(n, 1) where k[i] != k[i - 1] { groups += 1 } }
+        let total = groups + 1
+        var kept: [Int]? = nil
+        if let points = maximumPoints, total > points, points >= 2 {
+            let step = Double(total - 1) / Double(points - 1)
+            kept = (0..<points).map { Int((Double($0) * step).rounded()) }
         }
-        let (keys, payload) = Ranking.ascendingWithPayload(s.score, payload: bits)
+        let capacity = kept?.count ?? total
         var x = [Double](), qy = [Double](), uy = [Double]()
-        x.reserveCapacity(n + 1); qy.reserveCapacity(n + 1); uy.reserveCapacity(n + 1)
+        x.reserveCapacity(capacity); qy.reserveCapacity(capacity); uy.reserveCapacity(capacity)
         x.append(0); qy.append(0); uy.append(0)
+        var point = 0, nextKept = 1
         var nT = 0.0, yT = 0.0, yC = 0.0
         var qArea = CompensatedSum(), uArea = CompensatedSum()
         var lastX = 0.0, lastQ = 0.0, lastU = 0.0
@@ -55,7 +63,12 @@ public enum ScikitUplift {
                         let nC = taken - nT
                         let q = yT - yC * (nC != 0 ? nT / nC : 0)
                         let u = ((nT != 0 ? yT / nT : 0) - (nC != 0 ? yC / nC : 0)) * taken
-                        x.append(taken); qy.append(q); uy.append(u)
+                        point += 1
+                        if let kept {
+                            if nextKept < kept.count, kept[nextKept] == point { x.append(taken); qy.append(q); uy.append(u); nextKept += 1 }
+                        } else {
+                            x.append(taken); qy.append(q); uy.append(u)
+                        }
                         qArea.add((taken - lastX) * (q + lastQ) / 2)
                         uArea.add((taken - lastX) * (u + lastU) / 2)
                         lastX = taken; lastQ = q; lastU = u
@@ -223,14 +236,22 @@ public enum ScikitUplift {
 
     /// Both AUC scores from one ranking: for large samples, the sort is the cost.
     public static func aucScores(_ s: UpliftSample, negativeEffect: Bool = true) throws(QiniError) -> (qini: Double, uplift: Double, curves: (qini: Curve, uplift: Curve)) {
+        let e = try evaluation(s, negativeEffect: negativeEffect)
+        return (e.qini, e.uplift, e.curves)
+    }
+
+    /// The AUC scores with the curves (thinned to `maximumPoints` when given) and the perfect
+    /// curves they are normalised by, each computed once.
+    public static func evaluation(_ s: UpliftSample, negativeEffect: Bool = true, maximumPoints: Int? = nil, ranking: BinaryRanking? = nil) throws(QiniError)
+        -> (qini: Double, uplift: Double, curves: (qini: Curve, uplift: Curve), perfectQini: Curve, perfectUplift: Curve) {
         try s.requireBinary("the AUC scores")
-        let c = binaryCurvesWithAreas(s)
+        let c = binaryCurvesWithAreas(s, maximumPoints: maximumPoints, ranking: ranking)
         let perfectQ = perfectQini(s, negativeEffect: negativeEffect, weights: nil), perfectU = perfectUplift(s, weights: nil)
         func score(_ area: Double, _ perfect: Curve) -> Double {
             let baseline = Curve(x: [0, perfect.x.last ?? 0], y: [0, perfect.y.last ?? 0]).area
             return (area - baseline) / (perfect.area - baseline)
         }
-        return (score(c.qiniArea, perfectQ), score(c.upliftArea, perfectU), (c.qini, c.uplift))
+        return (score(c.qiniArea, perfectQ), score(c.upliftArea, perfectU), (c.qini, c.uplift), perfectQ, perfectU)
     }
 
     /// How many of the top units `k` names: a fraction in (0, 1) of `n` (truncated, as Python's int()), or a count.

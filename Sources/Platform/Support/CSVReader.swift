@@ -97,6 +97,13 @@ final class CSVReader {
     /// How far into the file the records handed out reach, in bytes (for progress).
     var position: Int { bytesRead - (end - start) }
 
+    /// The records the whole file holds, estimated from the bytes per record so far (a little
+    /// over): what arrays that will hold every row reserve, so they do not double as they grow.
+    var estimatedRows: Int? {
+        guard let fileSize, rows > 0, position > 0 else { return nil }
+        return Int(Double(fileSize) / (Double(position) / Double(rows)) * 1.02) + 1024
+    }
+
     // MARK: Fields of the current record
 
     /// The field's bytes, valid until the next call to `next()`.

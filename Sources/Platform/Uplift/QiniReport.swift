@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Postgres
 import Qini
@@ -59,29 +60,36 @@ public enum QiniReport {
         var qi: Bootstrap.Interval? = nil, ui: Bootstrap.Interval? = nil
         var at: [(Double, Double)] = []
         var deciles: [ScikitUplift.PercentileRow] = []
-        if binary {
-            let scores = try ScikitUplift.aucScores(s)
+        // A binary sample is sorted once: the AUC scores, uplift@k, the deciles and CausalML's scores
+        // all read that ranking (CausalML's on the second core, with its ties in input order).
+        let ranking = binary ? try BinaryRanking(s) : nil
+        var causalml = (qini: 0.0, auuc: 0.0)
+        let second = DispatchGroup()
+        nonisolated(unsafe) var causalmlResult = (qini: 0.0, auuc: 0.0)
+        DispatchQueue.global().async(group: second) { causalmlResult = ranking.map(CausalML.scores) ?? CausalML.scores(s) }
+        defer { second.wait() }
+        if binary, let ranking {
+            let scores = try ScikitUplift.evaluation(s, maximumPoints: Self.curvePoints, ranking: ranking)
             (q, u, curves) = (scores.qini, scores.uplift, scores.curves)
-            pq = try ScikitUplift.perfectQiniCurve(s)
-            pu = try ScikitUplift.perfectUpliftCurve(s)
+            pq = scores.perfectQini
+            pu = scores.perfectUplift
             if let b = options.bootstrap {
                 options.progress.begin("bootstrap of \(name)", total: b)
                 let ci = try Bootstrap.aucIntervals(s, replicates: b, seed: options.seed, kept: options.progress.step)
                 (qi, ui) = (ci.qini, ci.uplift)
             }
-            // One ranking for uplift@k and the deciles (the AUC scores rank along their own path).
-            let order = Ranking.descending(s.score)
             for k in [0.1, 0.2, 0.3] where Int(Double(s.outcome.count) * k) > 0 {
-                at.append((k, try ScikitUplift.upliftAtK(s, k: .fraction(k), strategy: .overall, order: order)))
+                at.append((k, try ScikitUplift.upliftAtK(ranking, k: .fraction(k))))
             }
-            if s.outcome.count > options.bins { deciles = try ScikitUplift.upliftByPercentile(s, bins: options.bins, order: order) }
+            if s.outcome.count > options.bins { deciles = try ScikitUplift.upliftByPercentile(ranking, bins: options.bins) }
         } else {
             curves = ScikitUplift.curves(s)
         }
         // The curves are drawn, not read point by point: a few thousand points draw them (10,000,000
         // rows would otherwise hold 4 × 80 MB of points).
         curves = (curves.qini.thinned(to: Self.curvePoints), curves.uplift.thinned(to: Self.curvePoints))
-        let causalml = CausalML.scores(s)
+        second.wait()
+        causalml = causalmlResult
         return Evaluation(name: name, units: s.outcome.count, treated: s.treated.lazy.filter { $0 }.count, binary: binary,
                           qiniAUCScore: q, upliftAUCScore: u, qiniInterval: qi, upliftInterval: ui, upliftAt: at,
                           causalmlQiniScore: causalml.qini, causalmlAUUCScore: causalml.auuc, deciles: deciles,
@@ -135,17 +143,41 @@ public enum QiniReport {
         guard !scoreColumns.isEmpty else { throw PlatformError(.invalidFile, "\(path):1: no score columns besides outcome and treatment") }
         var outcome: [Double] = [], treated: [Bool] = []
         var scores = [[Double]](repeating: [], count: scoreColumns.count)
+        // Large files of plain numbers: both cores parse; anything unusual is read again below.
+        if let size = file.fileSize, size >= 16 << 20, file.rows == 0,
+           var columns = ParallelNumericCSV.read(path: path, dataStart: file.position, fields: file.header.count,
+                                                 wanted: [outcomeColumn, treatmentColumn] + scoreColumns),
+           !columns[0].isEmpty, columns[1].allSatisfy({ $0 == 0 || $0 == 1 }) {
+            treated = columns[1].map { $0 == 1 }
+            columns[1] = []
+            outcome = columns[0]
+            columns[0] = []
+            scores = Array(columns[2...])
+            columns = []
+            return try evaluateScores(path: path, header: file.header, scoreColumns: scoreColumns, outcome: outcome, treated: treated,
+                                      scores: scores, options: options)
+        }
         while try file.next() {
+            if file.rows == 4096, let estimate = file.estimatedRows {
+                outcome.reserveCapacity(estimate); treated.reserveCapacity(estimate)
+                for k in scores.indices { scores[k].reserveCapacity(estimate) }
+            }
             outcome.append(try file.number(outcomeColumn))
             let t = try file.number(treatmentColumn)
             guard t == 0 || t == 1 else { throw file.error(treatmentColumn, "is \(file.excerpt(treatmentColumn)); it must be 0 or 1") }
             treated.append(t == 1)
             for (k, column) in scoreColumns.enumerated() { scores[k].append(try file.number(column)) }
         }
-        return try reported(path) { () throws(QiniError) -> Result in
+        return try evaluateScores(path: path, header: file.header, scoreColumns: scoreColumns, outcome: outcome, treated: treated,
+                                  scores: scores, options: options)
+    }
+
+    static func evaluateScores(path: String, header: [String], scoreColumns: [Int], outcome: [Double], treated: [Bool], scores: [[Double]],
+                               options: Options) throws -> Result {
+        try reported(path) { () throws(QiniError) -> Result in
             var evaluations: [Evaluation] = []
             for (k, column) in scoreColumns.enumerated() {
-                evaluations.append(try evaluate(file.header[column], try UpliftSample(outcome: outcome, treated: treated, score: scores[k]),
+                evaluations.append(try evaluate(header[column], try UpliftSample(outcome: outcome, treated: treated, score: scores[k]),
                                                 options: options))
             }
             return Result(source: "\(path), \(outcome.count) rows", evaluations: evaluations, costCurve: nil)
