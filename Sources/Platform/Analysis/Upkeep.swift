@@ -8,7 +8,16 @@ enum Upkeep {
     /// Makes and empties the session's batch tables: `causeway_outcome_batch (unit, metric, value,
     /// ts, region)` and `causeway_assigned (unit, experiment_id, phase, arm, held_out, assigned_at)`.
     static func prepareBatch(on c: Connection) throws {
+        try bulkMemory(on: c)
         try c.execute("SELECT causeway_prepare_batch()")
+    }
+
+    /// A bulk writer's transaction may hash and sort a million rows in memory rather than spill
+    /// them to disk: PostgreSQL's defaults (work_mem 4 MB, maintenance_work_mem 64 MB) are sized
+    /// for many small queries. Server memory, this transaction only.
+    static func bulkMemory(on c: Connection) throws {
+        try c.execute("SET LOCAL work_mem = '256MB'")
+        try c.execute("SET LOCAL maintenance_work_mem = '512MB'")
     }
 
     /// Inserts `causeway_outcome_batch` into outcomes and adds it to the sums; returns its units.

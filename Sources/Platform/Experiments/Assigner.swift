@@ -138,6 +138,7 @@ public enum Assigner {
     @discardableResult
     public static func assignBulk(_ name: String, units: [(unit: String, line: Int)], source path: String, in store: Store) throws -> BulkResult {
         try store.connection.transaction { c in
+            try Upkeep.bulkMemory(on: c)
             let experiment = try Experiment.load(name, on: c, lock: true)
             guard experiment.design != .switchback else {
                 throw PlatformError("experiment \"\(name)\" is a switchback: its units are region and time windows")
@@ -158,12 +159,22 @@ public enum Assigner {
             let assignedAt: String? = weightsChangedSinceStart ? clock : nil
             var stored: [String: Int] = [:] // unit → arm index, or -1 when held out
             let position = armIndex(experiment.arms.map(\.name))
+            // Only the file's units that are already assigned come back: the file's ids go to the
+            // server, which joins them with the experiment's assignments (a table of millions is
+            // hashed there, not copied into a dictionary here).
+            try c.execute("CREATE TEMP TABLE causeway_bulk_units (unit text) ON COMMIT DROP")
+            try c.copyIn("COPY causeway_bulk_units (unit) FROM STDIN") { writer in
+                for (unit, _) in units { try writer.writeRow(unit) }
+            }
+            try c.execute("ANALYZE causeway_bulk_units")
             try c.copyOutRows("""
-                COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(experiment.id) AND phase = \(Int32(experiment.phase))) TO STDOUT
+                COPY (SELECT a.unit, a.arm FROM assignments a JOIN causeway_bulk_units b ON b.unit = a.unit
+                      WHERE a.experiment_id = \(experiment.id) AND a.phase = \(Int32(experiment.phase))) TO STDOUT
                 """) { row in
                 let (unit, arm) = try row.decode((String, String?).self)
                 stored[unit] = arm.flatMap { position[$0] } ?? -1
             }
+            try c.execute("DROP TABLE causeway_bulk_units")
             var clusters: [String: String] = [:]
             if experiment.design == .cluster {
                 let mapping = experiment.parameters.clusters ?? "default"
