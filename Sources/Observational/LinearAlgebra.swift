@@ -1,4 +1,5 @@
 import Foundation
+import Stats
 
 /// A dense matrix of doubles stored column by column: the layout Householder QR and the
 /// regressions walk (each column contiguous).
@@ -205,37 +206,6 @@ public struct HouseholderQR: Sendable {
         }
         return out
     }
-}
-
-/// Solves the symmetric positive-definite system A x = b by Cholesky (A column-major n × n);
-/// nil when A is not positive definite.
-public func choleskySolve(_ a: [Double], _ b: [Double], size n: Int) -> [Double]? {
-    var l = a
-    for j in 0..<n {
-        var d = l[j * n + j]
-        for k in 0..<j { d -= l[k * n + j] * l[k * n + j] }
-        guard d > 0, d.isFinite else { return nil }
-        let ljj = d.squareRoot()
-        l[j * n + j] = ljj
-        for i in (j + 1)..<max(j + 1, n) {
-            var s = l[j * n + i]
-            for k in 0..<j { s -= l[k * n + i] * l[k * n + j] }
-            l[j * n + i] = s / ljj
-        }
-    }
-    // L stored with L[i][j] at l[j*n + i] for i ≥ j.
-    var y = b
-    for i in 0..<n {
-        var s = y[i]
-        for k in 0..<i { s -= l[k * n + i] * y[k] }
-        y[i] = s / l[i * n + i]
-    }
-    for i in stride(from: n - 1, through: 0, by: -1) {
-        var s = y[i]
-        for k in (i + 1)..<max(i + 1, n) { s -= l[i * n + k] * y[k] }
-        y[i] = s / l[i * n + i]
-    }
-    return y
 }
 
 /// The inverse of a symmetric positive-definite matrix (column-major), nil when it is not.

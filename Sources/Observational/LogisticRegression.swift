@@ -1,4 +1,5 @@
 import Foundation
+import Stats
 
 /// Logistic regression with an intercept by Newton–Raphson (iteratively reweighted least squares),
 /// as R's `glm(family = binomial)`: same coefficients, same convergence rule (relative change of

@@ -1,4 +1,5 @@
 import Foundation
+import Stats
 
 /// Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein 2021, "The Augmented Synthetic
 /// Control Method", JASA 116, §4): the synthetic control's weights ŵ on the pre-period outcomes,
@@ -54,7 +55,7 @@ public enum AugmentedSynthetic {
             a[i * n + i] += lambda
         }
         let rhs = (0..<n).map { i in pre.indices.reduce(0) { $0 + centred[i][$1] * imbalance[$1] } }
-        let correction = solveSymmetric(a, rhs, n) ?? [Double](repeating: 0, count: n)
+        let correction = choleskySolve(a, rhs, size: n) ?? [Double](repeating: 0, count: n)
         return (sc, (0..<n).map { sc[$0] + correction[$0] })
     }
 
@@ -84,25 +85,5 @@ public enum AugmentedSynthetic {
         }
         let best = scores.min { $0.mse < $1.mse }!
         return scores.filter { $0.mse <= best.mse + best.se }.map(\.lambda).max() ?? best.lambda
-    }
-
-    static func solveSymmetric(_ a: [Double], _ b: [Double], _ n: Int) -> [Double]? {
-        var l = a
-        for j in 0..<n {
-            var d = l[j * n + j]
-            for k in 0..<j { d -= l[j * n + k] * l[j * n + k] }
-            guard d > 0 else { return nil }
-            let root = d.squareRoot()
-            l[j * n + j] = root
-            for i in (j + 1)..<max(j + 1, n) {
-                var s = l[i * n + j]
-                for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
-                l[i * n + j] = s / root
-            }
-        }
-        var y = b
-        for i in 0..<n { var s = y[i]; for k in 0..<i { s -= l[i * n + k] * y[k] }; y[i] = s / l[i * n + i] }
-        for i in stride(from: n - 1, through: 0, by: -1) { var s = y[i]; for k in (i + 1)..<max(i + 1, n) { s -= l[k * n + i] * y[k] }; y[i] = s / l[i * n + i] }
-        return y
     }
 }
