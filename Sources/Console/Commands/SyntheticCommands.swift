@@ -230,13 +230,18 @@ struct SyntheticDiDPresenter {
     func output(html: String?) throws -> CommandOutput {
         let r = result, e = r.estimate
         let name = e.estimator == .sdid ? "Synthetic difference-in-differences" : "Difference-in-differences"
+        // The pre-period fit: how far the ω-weighted gap strays from its own pre-period mean (SDID
+        // allows a constant difference in level).
+        let pre = e.gaps.prefix(e.lambda.count)
+        let preMean = pre.reduce(0, +) / Double(max(pre.count, 1))
+        let preRMSPE = (pre.reduce(0) { $0 + ($1 - preMean) * ($1 - preMean) } / Double(max(pre.count, 1))).squareRoot()
         var text = "\(name) for \(r.treated.joined(separator: ", ")) on \(r.metric), treated from \(r.start) (as synthdid; σ̂ \(NumberFormat.rounded(e.noiseLevel, .significant(4))))\n"
         let unitWeights = zip(r.donors, e.omega).filter { $0.1 > 1e-6 }.sorted { $0.1 > $1.1 }
         let pre = r.labels.prefix(e.lambda.count)
         let timeWeights = zip(pre, e.lambda).filter { $0.1 > 1e-6 }.sorted { $0.1 > $1.1 }
         text += AlignedFormat().render(.table(Table(columns: ["donor", "unit weight"], rows: unitWeights.map { [.string($0.0), .number($0.1, .decimals(4))] })))
         text += AlignedFormat().render(.table(Table(columns: ["pre-period", "time weight"], rows: timeWeights.map { [.string($0.0), .number($0.1, .decimals(4))] })))
-        text += "ATT: \(NumberFormat.rounded(e.tau, .significant(6)))"
+        text += "ATT: \(NumberFormat.rounded(e.tau, .significant(6))); pre-period RMSPE around the level \(NumberFormat.rounded(preRMSPE, .significant(4)))"
         if let se = r.standardError, let p = r.pValue {
             text += "; placebo SE \(NumberFormat.rounded(se, .significant(4))), 95% \(NumberFormat.rounded(e.tau - 1.959964 * se, .significant(5))) to \(NumberFormat.rounded(e.tau + 1.959964 * se, .significant(5))), p = \(NumberFormat.rounded(p, .significant(3)))"
         }
@@ -248,8 +253,9 @@ struct SyntheticDiDPresenter {
             page.paragraph(text.split(separator: "\n").first.map(String.init) ?? "")
             page.heading("The ω-weighted gap (treated − weighted donors); the effect is its post-period level over the λ-weighted pre-period level")
             let x = r.labels.indices.map(Double.init)
+            // SDID allows a constant difference in level, so the gap's own range is the scale.
             var chart = LineChart(series: [.init(label: "gap", x: x, y: e.gaps, colour: "#c0392b")], xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: "gap")
-            chart.includeZero = true
+            chart.includeZero = false
             page.svg(chart.svg())
             page.table(columns: ["donor", "unit weight"], rows: unitWeights.map { [$0.0, String(format: "%.4f", $0.1)] })
             page.table(columns: ["pre-period", "time weight"], rows: timeWeights.map { [$0.0, String(format: "%.4f", $0.1)] })
@@ -262,6 +268,7 @@ struct SyntheticDiDPresenter {
             ("weights", .object(zip(r.donors, e.omega).map { ($0.0, .number($0.1, .decimals(6))) })),
             ("time_weights", .object(zip(pre, e.lambda).map { ($0.0, .number($0.1, .decimals(6))) })),
             ("att", .double(e.tau)), ("se", r.standardError.map { .double($0) } ?? .null), ("p_value", r.pValue.map { .double($0) } ?? .null),
+            ("pre_rmspe", .double(preRMSPE)),
             ("gaps", .object(zip(post, e.curve).map { ($0.0, .double($0.1)) })),
         ])
     }
