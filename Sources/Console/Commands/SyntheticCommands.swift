@@ -232,9 +232,9 @@ struct SyntheticDiDPresenter {
         let name = e.estimator == .sdid ? "Synthetic difference-in-differences" : "Difference-in-differences"
         // The pre-period fit: how far the ω-weighted gap strays from its own pre-period mean (SDID
         // allows a constant difference in level).
-        let pre = e.gaps.prefix(e.lambda.count)
-        let preMean = pre.reduce(0, +) / Double(max(pre.count, 1))
-        let preRMSPE = (pre.reduce(0) { $0 + ($1 - preMean) * ($1 - preMean) } / Double(max(pre.count, 1))).squareRoot()
+        let preGaps = Array(e.gaps.prefix(e.lambda.count))
+        let preMean = preGaps.reduce(0, +) / Double(max(preGaps.count, 1))
+        let preRMSPE = (preGaps.reduce(0) { $0 + ($1 - preMean) * ($1 - preMean) } / Double(max(preGaps.count, 1))).squareRoot()
         var text = "\(name) for \(r.treated.joined(separator: ", ")) on \(r.metric), treated from \(r.start) (as synthdid; σ̂ \(NumberFormat.rounded(e.noiseLevel, .significant(4))))\n"
         let unitWeights = zip(r.donors, e.omega).filter { $0.1 > 1e-6 }.sorted { $0.1 > $1.1 }
         let pre = r.labels.prefix(e.lambda.count)
