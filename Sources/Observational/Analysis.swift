@@ -54,6 +54,8 @@ public struct AnalysisResult: Sendable {
     /// Units dropped by trimming, and the threshold used.
     public let trimmed: Int
     public let threshold: Double?
+    /// The propensity scores the method estimated on `data` (psmatch, ipw); nil for the others.
+    public let propensity: [Double]?
 }
 
 public enum Analysis {
@@ -82,12 +84,12 @@ public enum Analysis {
                 throw ObservationalError(.noOverlap, "no overlap after trimming at \(alpha): \(t == 0 ? "no treated" : "no untreated") unit has a propensity in [\(alpha), \(1 - alpha)]")
             }
         }
-        func done(_ e: Estimate, _ w: [Double]?) -> AnalysisResult {
+        func done(_ e: Estimate, _ w: [Double]?, propensity: [Double]? = nil) -> AnalysisResult {
             var notes = e.notes
             if let threshold { notes.append(String(format: "trimmed %d units outside [%.4g, %.4g]", trimmed, threshold, 1 - threshold)) }
             let estimate = Estimate(method: e.method, estimand: e.estimand, value: e.value, standardError: e.standardError,
                                     degreesOfFreedom: e.degreesOfFreedom, units: e.units, notes: notes)
-            return AnalysisResult(estimate: estimate, weights: w, data: data, trimmed: trimmed, threshold: threshold)
+            return AnalysisResult(estimate: estimate, weights: w, data: data, trimmed: trimmed, threshold: threshold, propensity: propensity)
         }
         switch method {
         case .ols:
@@ -97,7 +99,7 @@ public enum Analysis {
             return done(r.estimate, r.weights)
         case .psmatch:
             let scores = try Propensity(data, model: o.propensity, folds: o.folds, seed: o.seed).scores
-            let logit = scores.map { log(min(max($0, 1e-12), 1 - 1e-12) / (1 - min(max($0, 1e-12), 1 - 1e-12))) }
+            let logit = scores.map { e in let c = min(max(e, 1e-12), 1 - 1e-12); return log(c / (1 - c)) }
             let onScore = try StudyData(covariates: ColumnMatrix(rows: data.count, columns: [logit]), names: ["logit(propensity)"],
                                         treatment: data.treatment, outcome: data.outcome)
             let r = try NearestNeighbourMatching(estimand: o.estimand, matches: o.matches, caliper: o.caliper ?? 0.2).estimate(onScore, method: "psmatch")
@@ -105,11 +107,11 @@ public enum Analysis {
             e = Estimate(method: e.method, estimand: e.estimand, value: e.value, standardError: e.standardError, units: e.units,
                          notes: ["matched on the logit of the \(o.propensity == .logistic ? "logistic" : "cross-fitted XGBoost") propensity, caliper \(o.caliper ?? 0.2) SD"] + e.notes.dropFirst()
                             + ["the SE treats the propensity as known (Abadie & Imbens 2016 would narrow it for the ATE)"])
-            return done(e, r.weights)
+            return done(e, r.weights, propensity: scores)
         case .ipw:
             let propensity = try Propensity(data, model: o.propensity, folds: o.folds, seed: o.seed)
             let r = try InverseProbabilityWeighting(estimand: o.estimand, bootstrap: o.bootstrap, seed: o.seed).estimate(data, propensity: propensity)
-            return done(r.estimate, r.weights)
+            return done(r.estimate, r.weights, propensity: propensity.scores)
         case .aipw:
             let propensityModel: NuisanceModel = o.propensity == .logistic ? .linear : o.nuisance
             let e = try AugmentedIPW(estimand: o.estimand, propensityModel: propensityModel, outcomeModel: o.nuisance, folds: o.folds, seed: o.seed).estimate(data)

@@ -20,6 +20,12 @@ public enum ConformalIntervals {
     public static func intervals(treated: [Double], donors: [[Double]], prePeriods t0: Int, alpha: Double = 0.05) -> [Interval] {
         let t = treated.count, n = donors.count
         precondition(t0 >= 1 && t > t0 && n >= 1 && donors.allSatisfy { $0.count == t })
+        // The pre-period fit gives every period's point gap and the search's scale: once.
+        let pre = SimplexWeights.minimize(p: gram(donors, Array(0..<t0)),
+                                          q: (0..<n).map { i in (0..<t0).reduce(0) { $0 + donors[i][$1] * treated[$1] } }, n: n).weights
+        var sse = 0.0
+        for s in 0..<t0 { let fit = (0..<n).reduce(0) { $0 + pre[$1] * donors[$1][s] }; sse += (treated[s] - fit) * (treated[s] - fit) }
+        let preRMSE = (sse / Double(t0)).squareRoot()
         return (t0..<t).map { period in
             let rows = Array(0..<t0) + [period]
             let x1 = rows.map { treated[$0] }
@@ -42,13 +48,10 @@ public enum ConformalIntervals {
                 return Double(atLeast) / Double(rows.count)
             }
             // The point gap from the pre-period fit alone.
-            let pre = SimplexWeights.minimize(p: gram(donors, Array(0..<t0)), q: (0..<n).map { i in (0..<t0).reduce(0) { $0 + donors[i][$1] * treated[$1] } }, n: n).weights
             let estimate = treated[period] - (0..<n).reduce(0) { $0 + pre[$1] * donors[$1][period] }
             if Double(rows.count) * alpha < 1 { return Interval(estimate: estimate, lower: -.infinity, upper: .infinity) }
             // A scale for the search: the pre-period fit's RMSE, or the outcome's.
-            var sse = 0.0
-            for s in 0..<t0 { let fit = (0..<n).reduce(0) { $0 + pre[$1] * donors[$1][s] }; sse += (treated[s] - fit) * (treated[s] - fit) }
-            let scale = max((sse / Double(t0)).squareRoot(), 1e-8 * max(abs(treated[period]), 1))
+            let scale = max(preRMSE, 1e-8 * max(abs(treated[period]), 1))
             func bound(_ direction: Double) -> Double {
                 var inside = estimate, step = scale
                 var outside = estimate + direction * step

@@ -110,13 +110,16 @@ public enum GeoPlan {
                 ratios.append(ratio(panel[d]!, pool, pre: pre, post: post).ratio)
             }
             let pool = donors.map { panel[$0]! }
+            // An effect changes only the window, so the treated markets' weights (fitted before it)
+            // and their pre-window fit are the same for every effect.
+            let w = weights(treated, pool, pre: pre)
+            let level = post.reduce(0) { $0 + treated[$1] } / Double(post.count)
             for (e, effect) in o.effects.enumerated() {
                 var series = treated
                 for s in post { series[s] *= 1 + effect }
-                let fit = ratio(series, pool, pre: pre, post: post)
+                let fit = readout(series, pool, weights: w, pre: pre, post: post)
                 let p = Double(ratios.filter { $0 >= fit.ratio }.count + 1) / Double(ratios.count + 1)
                 if p <= o.alpha + 1e-12 && (fit.att > 0) == (effect > 0) { detections[e] += 1 }
-                let level = post.reduce(0) { $0 + treated[$1] } / Double(post.count)
                 estimates[e] += fit.att / level / Double(starts.count)
                 if e == 0 { fitError += fit.preRMSPE / max(abs(pre.reduce(0) { $0 + treated[$1] } / Double(pre.count)), 1e-12) / Double(starts.count) }
             }
@@ -129,8 +132,18 @@ public enum GeoPlan {
     /// Synthetic control of `target` from `pool` on the pre-periods (identity V, raw outcomes):
     /// post/pre RMSPE ratio, the ATT over the post-periods and the pre-period RMSPE.
     static func ratio(_ target: [Double], _ pool: [[Double]], pre: [Int], post: [Int]) -> (ratio: Double, att: Double, preRMSPE: Double) {
-        let w = (try? SimplexWeights.solve(treated: pre.map { target[$0] }, donors: pool.map { d in pre.map { d[$0] } }).weights)
+        readout(target, pool, weights: weights(target, pool, pre: pre), pre: pre, post: post)
+    }
+
+    /// The synthetic control's weights for `target` on the pre-periods (equal weights if the
+    /// program cannot be solved).
+    static func weights(_ target: [Double], _ pool: [[Double]], pre: [Int]) -> [Double] {
+        (try? SimplexWeights.solve(treated: pre.map { target[$0] }, donors: pool.map { d in pre.map { d[$0] } }).weights)
             ?? [Double](repeating: 1 / Double(pool.count), count: pool.count)
+    }
+
+    /// Post/pre RMSPE ratio, ATT and pre-period RMSPE of `target` against `pool` with weights `w`.
+    static func readout(_ target: [Double], _ pool: [[Double]], weights w: [Double], pre: [Int], post: [Int]) -> (ratio: Double, att: Double, preRMSPE: Double) {
         func gap(_ s: Int) -> Double { target[s] - (0..<pool.count).reduce(0) { $0 + w[$1] * pool[$1][s] } }
         let preMSE = pre.reduce(0) { $0 + gap($1) * gap($1) } / Double(pre.count)
         let postGaps = post.map(gap)
@@ -140,14 +153,19 @@ public enum GeoPlan {
     }
 
     /// The recommended set: the smallest minimum detectable effect, then the best pre-window fit.
-    public static func recommend(_ results: [SetResult]) -> SetResult? {
-        results.min { a, b in
-            switch (a.minimumDetectableEffect, b.minimumDetectableEffect) {
-            case let (x?, y?) where abs(x) != abs(y): abs(x) < abs(y)
-            case (_?, nil): true
-            case (nil, _?): false
-            default: a.relativeFitError < b.relativeFitError
-            }
+    public static func recommend(_ results: [SetResult]) -> SetResult? { results.min(by: better) }
+
+    /// The sets from the recommended one down.
+    public static func ranked(_ results: [SetResult]) -> [SetResult] { results.sorted(by: better) }
+
+    /// Whether `a` is a better set to treat than `b`: a smaller minimum detectable effect (any
+    /// before none), then a better pre-window fit.
+    static func better(_ a: SetResult, _ b: SetResult) -> Bool {
+        switch (a.minimumDetectableEffect, b.minimumDetectableEffect) {
+        case let (x?, y?) where abs(x) != abs(y): abs(x) < abs(y)
+        case (_?, nil): true
+        case (nil, _?): false
+        default: a.relativeFitError < b.relativeFitError
         }
     }
 }

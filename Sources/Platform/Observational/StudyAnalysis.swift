@@ -32,13 +32,16 @@ public enum StudyAnalysis {
         return try estimate(loaded, method: method, options: options)
     }
 
-    static func estimate(_ loaded: Studies.Loaded, method: Method, options: AnalysisOptions) throws -> EstimateResult {
+    /// With `overlap`, the propensity overlap of a binary study too: from the method's own scores
+    /// when it estimated them, fitted for the purpose otherwise.
+    static func estimate(_ loaded: Studies.Loaded, method: Method, options: AnalysisOptions, overlap withOverlap: Bool = true) throws -> EstimateResult {
         let result = try wrap("study \(loaded.summary.name), method \(method.rawValue): ") { () throws(ObservationalError) in
             try Analysis.run(method, on: loaded.data, options: options)
         }
         var overlap: Overlap?
-        if loaded.summary.binaryTreatment, let p = try? Propensity(result.data, model: options.propensity, folds: options.folds, seed: options.seed) {
-            overlap = Overlap(scores: p.scores, treatment: result.data.treatment)
+        if withOverlap, loaded.summary.binaryTreatment,
+           let scores = result.propensity ?? (try? Propensity(result.data, model: options.propensity, folds: options.folds, seed: options.seed))?.scores {
+            overlap = Overlap(scores: scores, treatment: result.data.treatment)
         }
         return EstimateResult(study: loaded.summary, method: method, result: result, overlap: overlap)
     }
@@ -131,9 +134,10 @@ public enum StudyAnalysis {
             let omitted = OmittedVariableSensitivity(estimate: ols.estimate.value, standardError: ols.classicalStandardError, degreesOfFreedom: ols.regression.degreesOfFreedom)
             var bounds: [OmittedVariableSensitivity.Bound] = []
             if !benchmarks.isEmpty {
+                // The treatment on the covariates: one regression serves every benchmark.
+                let treatmentModel = try LinearRegression(y: data.treatment, x: data.covariates, names: data.names, leverages: false)
                 for b in benchmarks {
                     let yIndex = ols.regression.index(of: b)!
-                    let treatmentModel = try LinearRegression(y: data.treatment, x: data.covariates, names: data.names, leverages: false)
                     let dIndex = treatmentModel.index(of: b)!
                     bounds += try omitted.bounds(benchmark: b, r2dxj: treatmentModel.partialR2(dIndex), r2yxj: ols.regression.partialR2(yIndex), multiples: multiples)
                 }
@@ -191,7 +195,9 @@ public enum StudyAnalysis {
         for m in methods {
             var o = options
             if m == .dml { o.estimand = .ate }
-            do { estimates.append((m, try estimate(loaded, method: m, options: o), nil)) } catch { estimates.append((m, nil, "\(error)")) }
+            // The overlap is the study's, not the method's: the first method that runs reads it.
+            let needOverlap = !estimates.contains { $0.1 != nil }
+            do { estimates.append((m, try estimate(loaded, method: m, options: o, overlap: needOverlap), nil)) } catch { estimates.append((m, nil, "\(error)")) }
         }
         let binary = loaded.summary.binaryTreatment
         let balance = binary ? try? self.balance(loaded, method: .ipw, options: options) : nil

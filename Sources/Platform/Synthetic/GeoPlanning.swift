@@ -69,10 +69,8 @@ public enum GeoPlanning {
             do { results = try GeoPlan.evaluate(panel, sets: sets, options: options) } catch {
                 throw PlatformError(.invalidInput, "\(error)", cause: error)
             }
-            let ordered = results.sorted { a, b in
-                (a.minimumDetectableEffect.map(abs) ?? .infinity, a.relativeFitError) < (b.minimumDetectableEffect.map(abs) ?? .infinity, b.relativeFitError)
-            }
-            return Result(metric: o.metric, options: o, sets: ordered, recommended: GeoPlan.recommend(results), periods: times.count, markets: panel.count)
+            let ordered = GeoPlan.ranked(results)
+            return Result(metric: o.metric, options: o, sets: ordered, recommended: ordered.first, periods: times.count, markets: panel.count)
         }
     }
 }
