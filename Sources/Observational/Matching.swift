@@ -1,4 +1,5 @@
 import Foundation
+import Stats
 
 /// Nearest-neighbour matching with replacement on covariates, as Abadie & Imbens (2006) define it and
 /// R's `Matching::Match` implements it (Sekhon 2011): covariates standardised by their standard
@@ -83,7 +84,7 @@ public struct NearestNeighbourMatching: Sendable {
                 for i in 0..<n {
                     for a in 0..<k {
                         var acc = 0.0
-                        for b in a..<k { acc += u[b * k + a] * z[i * k + b] }
+                        for b in a..<k { acc += u[a * k + b] * z[i * k + b] }
                         t[a] = acc
                     }
                     for a in 0..<k { z[i * k + a] = t[a] }
@@ -180,36 +181,40 @@ public struct NearestNeighbourMatching: Sendable {
         let packed = [pack(controlIdx), pack(treatedIdx)]
         let members = [controlIdx, treatedIdx]
         let m = matches, tol = tolerance
-        let results = UnsafeResults(count: targets.count)
+        var results = [[Int]](repeating: [], count: targets.count)
+        guard !targets.isEmpty else { return results }
         let threads = min(2, max(1, targets.count / 64))
-        DispatchQueue.concurrentPerform(iterations: threads) { part in
-            var dist = [Double]()
-            var i = part
-            while i < targets.count {
-                let target = targets[i]
-                let other = tr[target] == 1 ? 0 : 1
-                let pool = members[other]
-                dist.removeAll(keepingCapacity: true)
-                packed[other].withUnsafeBufferPointer { p in
-                    z.withUnsafeBufferPointer { zz in
-                        let q = target * k
-                        for c in 0..<pool.count {
-                            var s = 0.0
-                            let base = c * k
-                            for d in 0..<k { let diff = p[base + d] - zz[q + d]; s += diff * diff }
-                            dist.append(s)
+        // Each thread writes its own targets' slots (every `threads`-th), never another's.
+        results.withUnsafeMutableBufferPointer { buffer in
+            let shared = Shared(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                var dist = [Double]()
+                var i = part
+                while i < targets.count {
+                    let target = targets[i]
+                    let other = tr[target] == 1 ? 0 : 1
+                    let pool = members[other]
+                    dist.removeAll(keepingCapacity: true)
+                    packed[other].withUnsafeBufferPointer { p in
+                        z.withUnsafeBufferPointer { zz in
+                            let q = target * k
+                            for c in 0..<pool.count {
+                                var s = 0.0
+                                let base = c * k
+                                for d in 0..<k { let diff = p[base + d] - zz[q + d]; s += diff * diff }
+                                dist.append(s)
+                            }
                         }
                     }
+                    let cutoff = kthSmallest(dist, min(m, pool.count)) + tol
+                    var chosen = [Int]()
+                    for c in 0..<pool.count where dist[c] <= cutoff { chosen.append(pool[c]) }
+                    (shared.pointer + i).pointee = chosen
+                    i += threads
                 }
-                let mm = min(m, pool.count)
-                let cutoff = kthSmallest(dist, mm) + tol
-                var chosen = [Int]()
-                for c in 0..<pool.count where dist[c] <= cutoff { chosen.append(pool[c]) }
-                results.set(i, chosen)
-                i += threads
             }
         }
-        return results.values
+        return results
     }
 
     /// σ²(X_i) from unit i and its `varianceMatches` nearest units of its own arm (ties kept).
@@ -252,27 +257,4 @@ func kthSmallest(_ values: [Double], _ m: Int) -> Double {
     return best[m - 1]
 }
 
-/// The upper-triangular U with UᵀU = A (A symmetric positive definite, column-major).
-func upperCholesky(_ a: [Double], size n: Int) -> [Double]? {
-    var u = [Double](repeating: 0, count: n * n)
-    for j in 0..<n {
-        var d = a[j * n + j]
-        for k in 0..<j { d -= u[j * n + k] * u[j * n + k] }
-        guard d > 0 else { return nil }
-        u[j * n + j] = d.squareRoot()
-        for i in (j + 1)..<max(j + 1, n) {
-            var s = a[i * n + j]
-            for k in 0..<j { s -= u[j * n + k] * u[i * n + k] }
-            u[i * n + j] = s / u[j * n + j]
-        }
-    }
-    return u
-}
 
-/// Per-index results written from several threads, each index by one thread only.
-final class UnsafeResults: @unchecked Sendable {
-    private(set) var values: [[Int]]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: [], count: count) }
-    func set(_ i: Int, _ v: [Int]) { lock.lock(); values[i] = v; lock.unlock() }
-}

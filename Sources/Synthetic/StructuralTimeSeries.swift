@@ -83,7 +83,7 @@ public enum StructuralTimeSeries {
             return (m, sd > 0 ? sd : 1)
         }
         let (ym, ys) = standardiser(y)
-        guard standardiser(y).sd > 0, Set(y.prefix(t0)).count > 1 else { throw .invalidInput("the treated series is constant before the start") }
+        guard Set(y.prefix(t0)).count > 1 else { throw .invalidInput("the treated series is constant before the start") }
         let z = y.map { ($0 - ym) / ys }
         var x: [[Double]] = []     // x[j][t], standardised; constant controls dropped (they carry nothing)
         var kept: [Int] = []
@@ -111,8 +111,8 @@ public enum StructuralTimeSeries {
         var gamma = [Bool](repeating: k <= 3, count: k)
         var beta = [Double](repeating: 0, count: k)
         let burn = Int(Double(o.draws) * o.burnIn)
-        let kept_draws = o.draws - burn
-        var predictions = [[Double]](repeating: [Double](repeating: 0, count: kept_draws), count: t)
+        let keptDraws = o.draws - burn
+        var predictions = [[Double]](repeating: [Double](repeating: 0, count: keptDraws), count: t)
         var inclusionCount = [Int](repeating: 0, count: k)
         var betaSum = [Double](repeating: 0, count: k)
         var states = [[Double]](repeating: [Double](repeating: 0, count: d), count: t0)
@@ -157,10 +157,10 @@ public enum StructuralTimeSeries {
             sigma2 = posterior.ssn / 2 / g.gamma(shape: posterior.dfn / 2)
             beta = [Double](repeating: 0, count: k)
             if !posterior.index.isEmpty {
-                // β_γ ~ N(mean, σ²Λ⁻¹): mean + σ L⁻ᵀ z with Λ = LLᵀ.
+                // β_γ ~ N(mean, σ²Λ⁻¹): mean + σU⁻¹z with Λ = UᵀU, z standard normal.
                 let m = posterior.index.count
                 let normals = (0..<m).map { _ in g.normal() }
-                let dev = solveUpperTransposed(posterior.cholesky, normals, size: m)
+                let dev = solveUpper(posterior.cholesky, normals, m)
                 for (a, j) in posterior.index.enumerated() { beta[j] = posterior.mean[a] + sigma2.squareRoot() * dev[a] }
             }
             guard draw >= burn else { continue }
@@ -189,28 +189,28 @@ public enum StructuralTimeSeries {
         }
         let predicted = predictions.map(summary)
         let pointwise = (0..<t).map { i in summary(predictions[i].map { y[i] - $0 }) }
-        var running = [Double](repeating: 0, count: kept_draws)
+        var running = [Double](repeating: 0, count: keptDraws)
         var cumulative: [Summary] = []
         for i in t0..<t {
-            for s in 0..<kept_draws { running[s] += y[i] - predictions[i][s] }
+            for s in 0..<keptDraws { running[s] += y[i] - predictions[i][s] }
             cumulative.append(summary(running))
         }
         let post = Double(t - t0)
         let observedSum = y[t0...].reduce(0, +)
-        let predictedSums = (0..<kept_draws).map { s in (t0..<t).reduce(0) { $0 + predictions[$1][s] } }
+        let predictedSums = (0..<keptDraws).map { s in (t0..<t).reduce(0) { $0 + predictions[$1][s] } }
         let relative = predictedSums.map { (observedSum - $0) / $0 }
         let above = predictedSums.filter { $0 >= observedSum }.count + 1, below = predictedSums.filter { $0 <= observedSum }.count + 1
-        let tail = Double(min(above, below)) / Double(kept_draws + 1)
+        let tail = Double(min(above, below)) / Double(keptDraws + 1)
         var inclusion = [Double](repeating: 0, count: p), coefficients = [Double](repeating: 0, count: p)
         for (a, j) in kept.enumerated() {
-            inclusion[j] = Double(inclusionCount[a]) / Double(kept_draws)
-            coefficients[j] = betaSum[a] / Double(kept_draws) * ys / scales[a]
+            inclusion[j] = Double(inclusionCount[a]) / Double(keptDraws)
+            coefficients[j] = betaSum[a] / Double(keptDraws) * ys / scales[a]
         }
         return Result(predicted: predicted, pointwise: pointwise, cumulative: cumulative,
                       observedAverage: observedSum / post, predictedAverage: summary(predictedSums.map { $0 / post }),
                       averageEffect: summary(predictedSums.map { (observedSum - $0) / post }), relativeEffect: summary(relative),
                       observedSum: observedSum, predictedSum: summary(predictedSums), cumulativeEffect: summary(predictedSums.map { observedSum - $0 }),
-                      tailProbability: tail, inclusion: inclusion, coefficients: coefficients, draws: kept_draws)
+                      tailProbability: tail, inclusion: inclusion, coefficients: coefficients, draws: keptDraws)
     }
 
     /// R's quantile type 7 on sorted values.
@@ -371,7 +371,7 @@ public enum StructuralTimeSeries {
                 lambda[a * m + b] = xtx[i * k + j] + omegaInv[i * k + j]
             }
         }
-        let u = upperCholesky(lambda, m), u0 = upperCholesky(prior, m)
+        let u = upperCholesky(lambda, size: m, floor: 1e-12)!, u0 = upperCholesky(prior, size: m, floor: 1e-12)!
         let rhs = index.map { xtr[$0] }
         // mean = Λ⁻¹ Xᵀr: Uᵀ w = rhs, U mean = w.
         let w = solveLowerFromUpper(u, rhs, m)
@@ -382,18 +382,6 @@ public enum StructuralTimeSeries {
                                    logDetPrior: logDet(u0), logDetPosterior: logDet(u))
     }
 
-    /// U with UᵀU = A (row-major m × m); a jitter keeps a semidefinite A usable.
-    static func upperCholesky(_ a: [Double], _ m: Int) -> [Double] {
-        var u = [Double](repeating: 0, count: m * m)
-        for i in 0..<m {
-            for j in i..<m {
-                var s = a[i * m + j]
-                for k in 0..<i { s -= u[k * m + i] * u[k * m + j] }
-                if i == j { u[i * m + i] = max(s, 1e-12).squareRoot() } else { u[i * m + j] = s / u[i * m + i] }
-            }
-        }
-        return u
-    }
 
     /// Solves Uᵀ w = b.
     static func solveLowerFromUpper(_ u: [Double], _ b: [Double], _ m: Int) -> [Double] {
@@ -416,7 +404,4 @@ public enum StructuralTimeSeries {
         }
         return x
     }
-
-    /// x with U x = z: a draw of N(0, Λ⁻¹) from standard normals z when Λ = UᵀU.
-    static func solveUpperTransposed(_ u: [Double], _ z: [Double], size m: Int) -> [Double] { solveUpper(u, z, m) }
 }

@@ -29,3 +29,23 @@ public func choleskySolve(_ a: [Double], _ b: [Double], size n: Int) -> [Double]
     }
     return y
 }
+
+/// The upper-triangular U with UᵀU = A (A symmetric, n × n), row-major: U[i][j] at `i * n + j`.
+/// Nil when A is not positive definite — unless `floor` is given, when a pivot below it is raised
+/// to it (a semidefinite A stays usable, as a sampler needs).
+public func upperCholesky(_ a: [Double], size n: Int, floor: Double? = nil) -> [Double]? {
+    var u = [Double](repeating: 0, count: n * n)
+    for i in 0..<n {
+        for j in i..<n {
+            var s = a[i * n + j]
+            for k in 0..<i { s -= u[k * n + i] * u[k * n + j] }
+            if i == j {
+                if let floor { s = max(s, floor) } else if !(s > 0) { return nil }
+                u[i * n + i] = s.squareRoot()
+            } else {
+                u[i * n + j] = s / u[i * n + i]
+            }
+        }
+    }
+    return u
+}
