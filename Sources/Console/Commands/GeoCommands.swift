@@ -22,14 +22,14 @@ struct GeoCommands: ParsableCommand {
         @Option(help: "The markets to treat, comma-separated.") var treated: String?
         @Option(help: "The test's length in periods of the panel.") var duration: Int
         @Option(help: "Relative effects to simulate, comma-separated (0.02 is +2%).") var effects: String = "0.01,0.02,0.05"
-        @Option(help: "The placebo test's level.") var alpha: Double = 0.1
+        @Option(parsing: .unconditional, help: "The placebo test's level.", transform: ValueParsing.decimal) var alpha: Double = 0.1
         @Option(help: "At most this many candidate sets.") var candidates: Int = 20
         @Option(help: "Historical windows per set.") var windows: Int = 10
         @Option(help: "Plan on the history before this period only (data before a launch).") var until: String?
 
         func run(in context: CommandContext) throws -> CommandOutput {
             let list = try effects.split(separator: ",").map { text -> Double in
-                guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite, v > -1 else {
+                guard let v = try? ValueParsing.decimal(text.trimmingCharacters(in: .whitespaces)), v > -1 else {
                     throw ConsoleError("--effects must be numbers above −1, comma-separated (0.02 is +2%)")
                 }
                 return v
@@ -37,7 +37,7 @@ struct GeoCommands: ParsableCommand {
             guard duration >= 1 else { throw ConsoleError("--duration must be at least 1") }
             guard candidates >= 1, windows >= 1 else { throw ConsoleError("--candidates and --windows must be at least 1") }
             var o = GeoPlanning.Options(metric: metric, duration: duration, effects: list)
-            o.treated = treated.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            o.treated = ValueParsing.list(treated)
             o.treatedCount = treatedCount
             o.alpha = alpha
             o.candidates = candidates

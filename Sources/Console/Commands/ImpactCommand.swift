@@ -26,7 +26,7 @@ extension ReportCommands {
         @Option(help: "Also write a self-contained HTML page (CausalImpact's three panels) to FILE.") var html: String?
 
         func run(in context: CommandContext) throws -> CommandOutput {
-            func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
+            let list = ValueParsing.list
             guard draws >= 10 else { throw ConsoleError("--draws must be at least 10") }
             guard season >= 1 else { throw ConsoleError("--season must be 1 or more") }
             var o = SyntheticReport.Options(metric: metric, treated: [treated], start: start)
@@ -75,31 +75,24 @@ struct ImpactPresenter {
             page.paragraph("Average effect \(n(m.averageEffect.mean, .significant(3))) [\(n(m.averageEffect.lower, .significant(3))), \(n(m.averageEffect.upper, .significant(3)))]; relative \(pct(m.relativeEffect.mean)); posterior probability of a causal effect \(pct(m.probabilityOfEffect)).")
             let x = r.labels.indices.map(Double.init)
             let post = Array(x[t0...])
+            // CausalImpact's three panels: each a posterior mean, dashed, between its 95% limits.
+            func panel(_ label: String, x: [Double], _ draws: [StructuralTimeSeries.Summary], extra: [LineChart.Series] = [],
+                       xLabel: String, yLabel: String, includeZero: Bool) -> String {
+                var chart = LineChart(series: extra + [
+                    .init(label: label, x: x, y: draws.map(\.mean), style: .dashed, colour: "#3b6fb6"),
+                    .init(label: "95% low", x: x, y: draws.map(\.lower), style: .dotted, colour: "#8aa8d8"),
+                    .init(label: "95% high", x: x, y: draws.map(\.upper), style: .dotted, colour: "#8aa8d8"),
+                ], xLabel: xLabel, yLabel: yLabel)
+                chart.includeZero = includeZero
+                return chart.svg()
+            }
             page.heading("Original: observed and the counterfactual (dashed: 95% interval; from \(r.start) on, the prediction)")
-            var original = LineChart(series: [
-                .init(label: "observed", x: x, y: r.observed, colour: "#1d2433"),
-                .init(label: "predicted", x: x, y: m.predicted.map(\.mean), style: .dashed, colour: "#3b6fb6"),
-                .init(label: "95% low", x: x, y: m.predicted.map(\.lower), style: .dotted, colour: "#8aa8d8"),
-                .init(label: "95% high", x: x, y: m.predicted.map(\.upper), style: .dotted, colour: "#8aa8d8"),
-            ], xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: r.metric)
-            original.includeZero = false
-            page.svg(original.svg())
+            page.svg(panel("predicted", x: x, m.predicted, extra: [.init(label: "observed", x: x, y: r.observed, colour: "#1d2433")],
+                           xLabel: "period (\(r.labels.first ?? "") to \(r.labels.last ?? ""))", yLabel: r.metric, includeZero: false))
             page.heading("Pointwise: observed − predicted")
-            var pointwise = LineChart(series: [
-                .init(label: "effect", x: x, y: m.pointwise.map(\.mean), style: .dashed, colour: "#3b6fb6"),
-                .init(label: "95% low", x: x, y: m.pointwise.map(\.lower), style: .dotted, colour: "#8aa8d8"),
-                .init(label: "95% high", x: x, y: m.pointwise.map(\.upper), style: .dotted, colour: "#8aa8d8"),
-            ], xLabel: "period", yLabel: "effect")
-            pointwise.includeZero = true
-            page.svg(pointwise.svg())
+            page.svg(panel("effect", x: x, m.pointwise, xLabel: "period", yLabel: "effect", includeZero: true))
             page.heading("Cumulative effect from \(r.start)")
-            var cumulative = LineChart(series: [
-                .init(label: "cumulative", x: post, y: m.cumulative.map(\.mean), style: .dashed, colour: "#3b6fb6"),
-                .init(label: "95% low", x: post, y: m.cumulative.map(\.lower), style: .dotted, colour: "#8aa8d8"),
-                .init(label: "95% high", x: post, y: m.cumulative.map(\.upper), style: .dotted, colour: "#8aa8d8"),
-            ], xLabel: "period", yLabel: "cumulative effect")
-            cumulative.includeZero = true
-            page.svg(cumulative.svg())
+            page.svg(panel("cumulative", x: post, m.cumulative, xLabel: "period", yLabel: "cumulative effect", includeZero: true))
             try writePage(page, to: html)
             text += "wrote \(html)\n"
         }

@@ -18,13 +18,13 @@ struct StudyCommands: ParsableCommand {
         @Option(help: "Drop units with a propensity outside [T, 1 − T] first; crump for Crump et al.'s rule.") var trim: String?
         @Option(help: "Matches per unit (match, psmatch).") var matches: Int = 1
         @Option(help: "inverse-variance or mahalanobis (match).") var distance: String = "inverse-variance"
-        @Option(help: "Caliper in standard deviations (match: of each covariate; psmatch: of the logit, default 0.2).") var caliper: Double?
+        @Option(parsing: .unconditional, help: "Caliper in standard deviations (match: of each covariate; psmatch: of the logit, default 0.2).", transform: ValueParsing.decimal) var caliper: Double?
         @Option(help: "Bootstrap replicates for ipw's SE (0: none).") var bootstrap: Int = 0
         @Option(help: "Cross-fitting folds (aipw, dml, xgboost propensities).") var folds: Int = 5
         @Option(help: "Nuisance learners of aipw and dml: xgboost or linear.") var nuisance: String = "xgboost"
         @Option(help: "XGBoost rounds for the nuisances.") var rounds: Int = 100
         @Option(help: "XGBoost tree depth for the nuisances.") var depth: Int = 4
-        @Option(help: "XGBoost learning rate for the nuisances.") var eta: Double = 0.1
+        @Option(parsing: .unconditional, help: "XGBoost learning rate for the nuisances.", transform: ValueParsing.decimal) var eta: Double = 0.1
         @Option(help: "Seed of folds, bootstrap and refuters.") var seed: UInt64 = 1
 
         func options() throws -> AnalysisOptions {
@@ -39,7 +39,7 @@ struct StudyCommands: ParsableCommand {
             }
             if let trim {
                 if trim == "crump" { o.trim = .crump } else {
-                    guard let t = Double(trim), t >= 0, t < 0.5 else { throw ConsoleError("--trim must be a number in [0, 0.5) or crump") }
+                    guard let t = try? ValueParsing.decimal(trim), t >= 0, t < 0.5 else { throw ConsoleError("--trim must be a number in [0, 0.5) or crump") }
                     o.trim = .fixed(t)
                 }
             }
@@ -298,7 +298,7 @@ struct StudyCommands: ParsableCommand {
         @Option(help: "Also write a self-contained HTML page with the contour plot to FILE.") var html: String?
         func run(in context: CommandContext) throws -> CommandOutput {
             let ks = try StudyCommands.list(multiples).map { t -> Double in
-                guard let v = Double(t), v > 0 else { throw ConsoleError("--multiples must be positive numbers, comma-separated") }
+                guard let v = try? ValueParsing.decimal(t), v > 0 else { throw ConsoleError("--multiples must be positive numbers, comma-separated") }
                 return v
             }
             let methods = try StudyCommands.list(method).map(StudyCommands.method)

@@ -61,15 +61,15 @@ extension ReportCommands {
         @Option(help: "sdid/did: the seed of the placebo draws.") var seed: UInt64 = 1
 
         func run(in context: CommandContext) throws -> CommandOutput {
-            func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
+            let list = ValueParsing.list
             var o = SyntheticReport.Options(metric: metric, treated: list(treated) ?? [], start: start)
+            o.donors = list(donors)
+            o.exclude = list(exclude) ?? []
             if method == "sdid" || method == "did" {
                 guard v == "identity", predictors == nil, fit == nil, placeboStart == nil else {
                     throw ConsoleError("--method \(method) fits the outcome itself: --predictors, --v, --fit and --placebo-start belong to --method sc")
                 }
                 guard replications >= 0 else { throw ConsoleError("--replications must be 0 or more") }
-                o.donors = list(donors)
-                o.exclude = list(exclude) ?? []
                 let r = try SyntheticReport.synthdid(o, estimator: method == "sdid" ? .sdid : .did, replications: replications, seed: seed, in: context.store())
                 return try SyntheticDiDPresenter(result: r).output(html: html)
             }
@@ -77,14 +77,10 @@ extension ReportCommands {
                 guard v == "identity", predictors == nil, fit == nil, placeboStart == nil else {
                     throw ConsoleError("--method augmented fits the outcome itself: --predictors, --v, --fit and --placebo-start belong to --method sc")
                 }
-                o.donors = list(donors)
-                o.exclude = list(exclude) ?? []
                 o.placebos = !noPlacebos
                 return try AugmentedPresenter(result: SyntheticReport.augmented(o, in: context.store())).output(html: html)
             }
             guard method == "sc" else { throw ConsoleError("--method must be sc, augmented, sdid or did") }
-            o.donors = list(donors)
-            o.exclude = list(exclude) ?? []
             o.predictors = list(predictors) ?? []
             switch v {
             case "identity": o.v = .identity

@@ -31,6 +31,11 @@ enum ValueParsing {
         return date
     }
 
+    /// A comma-separated list (`a,b, c`): the items with spaces trimmed; nil when the option is absent.
+    static func list(_ text: String?) -> [String]? {
+        text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+    }
+
     /// A decimal number (`-0.1`, `5`, `2e-3`), for every numeric option: hexadecimal (`0x10`), `nan`
     /// and `inf`, which Swift's `Double(String)` also reads, are refused.
     static func decimal(_ text: String) throws -> Double {
