@@ -62,15 +62,12 @@ enum ParallelNumericCSV {
         var columns = [[Double]](repeating: [], count: wanted.count)
         let estimate = (to - from) / max(8 * fields, 1)
         for c in columns.indices { columns[c].reserveCapacity(estimate) }
-        let slot = [Int](unsafeUninitializedCapacity: fields) { buffer, count in
-            for i in 0..<fields { buffer[i] = wanted.firstIndex(of: i) ?? -1 }
-            count = fields
-        }
+        // For each field of a record, the column it goes to (−1: not wanted).
+        let slot = (0..<fields).map { wanted.firstIndex(of: $0) ?? -1 }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: block + 65_536, alignment: 16)
         defer { buffer.deallocate() }
         var offset = from, carried = 0
-        var ok = true
-        while ok && offset < to {
+        while offset < to {
             let want = min(block, to - offset)
             let got = pread(descriptor, buffer.baseAddress! + carried, want, off_t(offset))
             guard got == want else { return nil }
@@ -105,10 +102,10 @@ enum ParallelNumericCSV {
             }
             // Move the unfinished line to the front.
             carried = length - lineStart
-            guard carried < 65_536 else { ok = false; break }
+            guard carried < 65_536 else { return nil } // a line longer than the careful reader should judge
             if carried > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + lineStart, byteCount: carried) }
         }
-        guard ok, carried == 0 else { return nil }
+        guard carried == 0 else { return nil }
         return columns
     }
 }

@@ -63,7 +63,6 @@ public enum QiniReport {
         // A binary sample is sorted once: the AUC scores, uplift@k, the deciles and CausalML's scores
         // all read that ranking (CausalML's on the second core, with its ties in input order).
         let ranking = binary ? try BinaryRanking(s) : nil
-        var causalml = (qini: 0.0, auuc: 0.0)
         let second = DispatchGroup()
         nonisolated(unsafe) var causalmlResult = (qini: 0.0, auuc: 0.0)
         DispatchQueue.global().async(group: second) { causalmlResult = ranking.map(CausalML.scores) ?? CausalML.scores(s) }
@@ -89,7 +88,7 @@ public enum QiniReport {
         // rows would otherwise hold 4 × 80 MB of points).
         curves = (curves.qini.thinned(to: Self.curvePoints), curves.uplift.thinned(to: Self.curvePoints))
         second.wait()
-        causalml = causalmlResult
+        let causalml = causalmlResult
         return Evaluation(name: name, units: s.outcome.count, treated: s.treated.lazy.filter { $0 }.count, binary: binary,
                           qiniAUCScore: q, upliftAUCScore: u, qiniInterval: qi, upliftInterval: ui, upliftAt: at,
                           causalmlQiniScore: causalml.qini, causalmlAUUCScore: causalml.auuc, deciles: deciles,
