@@ -61,7 +61,7 @@ extension AllocationRun {
         definition.seed = "policy:\(name)"
         _ = try ExperimentCatalog.create(definition, in: inner)
         _ = try ExperimentCatalog.start(name, in: inner)
-        let assigned = try Assigner.assignBulk(name, units: s.units.map { ($0, 0) }, source: source, in: inner)
+        let assigned = try Assigner.assignBulk(name, units: s.units, source: source, in: inner)
         let experiment = try Experiment.load(name, on: c)
         var arm: [String: String] = [:]
         try c.copyOutRows("COPY (SELECT unit, arm FROM assignments WHERE experiment_id = \(experiment.id) AND arm IS NOT NULL) TO STDOUT") { row in
