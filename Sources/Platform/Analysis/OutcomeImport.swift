@@ -167,8 +167,11 @@ public enum Metrics {
             }
             // Rows go to the server as they are read and checked: a bad line aborts the COPY, and
             // the transaction with it, so nothing of the file is kept.
+            // A metric's first rows go straight into the table that becomes its partition; later
+            // ones into the session's batch, from which the totals and sums are kept.
             try Upkeep.prepareBatch(on: c)
-            try c.copyIn("COPY causeway_outcome_batch (unit, metric, value, ts, region) FROM STDIN") { writer in
+            let target = try Upkeep.outcomesTarget(metric: name, on: c)
+            try c.copyIn("COPY \(identifier: target.table) (unit, metric, value, ts, region) FROM STDIN") { writer in
                 store.progress.watch(writer, "reading and sending rows", reader: file)
                 while try file.next() {
                     let unit = try file.unit(unitColumn)
@@ -190,7 +193,7 @@ public enum Metrics {
                 }
             }
             rows = file.rows
-            units = try Upkeep.addOutcomes(on: c)
+            units = target.fresh ? try Upkeep.addFreshOutcomes(metric: name, on: c) : try Upkeep.addOutcomes(on: c)
         }
         return ImportResult(metric: name, rows: rows, units: units, created: created)
     }

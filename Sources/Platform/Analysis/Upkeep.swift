@@ -20,6 +20,19 @@ enum Upkeep {
         try c.execute("SET LOCAL maintenance_work_mem = '512MB'")
     }
 
+    /// The table an import of `metric` copies its rows into: for a metric without rows, a new table
+    /// that `addFreshOutcomes` makes its partition (`fresh`); otherwise `causeway_outcome_batch`.
+    static func outcomesTarget(metric: String, on c: Connection) throws -> (table: String, fresh: Bool) {
+        let table = try c.query("SELECT causeway_outcomes_target(\(metric))").decodeOne(String.self)
+        return (table, table != "causeway_outcome_batch")
+    }
+
+    /// The rows copied into a metric's new table become its partition, with their totals and sums;
+    /// returns the units with a total.
+    static func addFreshOutcomes(metric: String, on c: Connection) throws -> Int {
+        try c.query("SELECT causeway_add_fresh_outcomes(\(metric))").decodeOne(Int.self)
+    }
+
     /// Inserts `causeway_outcome_batch` into outcomes and adds it to the sums; returns its units.
     @discardableResult
     static func addOutcomes(on c: Connection) throws -> Int {

@@ -162,10 +162,10 @@ public enum Assigner {
     /// Raised inside the optimistic pass when only the careful one can count exactly.
     private struct NeedsCarefulPass: Error {}
 
-    /// Units per sorted run of the optimistic pass: 32 MB of short ids, whatever the file's size.
-    static let runLength = 1 << 20
-
-    private static func assignBulk(_ name: String, source: UnitSource, in store: Store) throws -> BulkResult {
+    /// Assigns the units of `source` in one transaction. `runLength` is the number of units per
+    /// sorted run of the optimistic pass (the default, 2^20, holds 32 MB of short ids whatever the
+    /// file's size); tests shorten it.
+    static func assignBulk(_ name: String, source: UnitSource, runLength: Int = 1 << 20, in store: Store) throws -> BulkResult {
         try store.connection.transaction { c in
             try Upkeep.bulkMemory(on: c)
             let experiment = try Experiment.load(name, on: c, lock: true)
@@ -206,7 +206,7 @@ public enum Assigner {
                 if let holdout, holdout.group(of: unit) == .heldOut { return -1 }
                 return split.assign(key)
             }
-            let bulk = Bulk(experiment: experiment, assignedAt: assignedAt, source: source, decide: decide)
+            let bulk = Bulk(experiment: experiment, assignedAt: assignedAt, source: source, runLength: runLength, decide: decide)
             try Upkeep.prepareBatch(on: c)
             // Optimistic: every unit is new, straight into assignments with COPY. A stored one breaks
             // the primary key, which undoes the pass (a savepoint) for the careful one.
@@ -224,6 +224,7 @@ public enum Assigner {
         let experiment: Experiment
         let assignedAt: String?
         let source: UnitSource
+        let runLength: Int
         let decide: (String, Int) throws -> Int?
 
         var columns: SQLQuery {
@@ -260,7 +261,7 @@ public enum Assigner {
             }
             try source.each { unit, line in
                 run.append((unit, try decide(unit, line)))
-                if run.count == Assigner.runLength { try flush() }
+                if run.count == runLength { try flush() }
             }
             try flush()
             return runs
@@ -286,6 +287,9 @@ public enum Assigner {
                 }
                 if runs > 1, result.notInExperiment > 0 { throw NeedsCarefulPass() }
             }
+            // The sums' lock before unit_totals is read: a large import swaps a metric's totals
+            // under it, and a reader holding unit_totals while waiting for it would deadlock that.
+            try c.execute("SELECT causeway_lock_sums()")
             if try c.query("SELECT EXISTS (SELECT 1 FROM unit_totals)").decodeOne(Bool.self) {
                 try c.copyIn("COPY causeway_assigned (\(columns)) FROM STDIN") { writer in
                     progress.watch(writer, "keeping the sums", rows: result.new)

@@ -182,3 +182,86 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// The paths taken only by large batches: a metric's first import copied straight into its new
+/// partition, a large addition that rewrites the metric's totals and sums, and bulk assignment's
+/// optimistic pass in several sorted runs. Each must leave what a rebuild computes.
+final class LargeBatchTests: ExperimentTestCase {
+    func outcomes(_ units: some Sequence<Int>, _ value: (Int) -> Double) throws -> String {
+        try csv("unit,value\n" + units.map { "u\($0),\(value($0))" }.joined(separator: "\n") + "\n")
+    }
+
+    func testLargeAdditionsRewriteTheMetricAndKeepTheSums() throws {
+        let c = store.connection
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<70_000), in: store)
+        // A small second metric, for the products.
+        try Metrics.importOutcomes(path: try outcomes(0..<2_000) { Double($0 % 7) }, metric: "pre", kind: nil, in: store)
+        let first = try Metrics.importOutcomes(path: try outcomes(0..<60_000) { Double($0 % 13) * 0.5 }, metric: "revenue", kind: nil, in: store)
+        XCTAssertEqual(first.units, 60_000)
+        try assertSumsMatchARebuild("after a first import copied into its partition")
+        // 60,000 rows onto 60,000 units: half of them new, some not assigned; the totals are rewritten
+        // (a new table takes the partition's place).
+        let id = try count("SELECT id FROM metrics WHERE name = 'revenue'")
+        let partition: SQLQuery = "SELECT \("unit_totals_m\(id)")::regclass::oid::int8"
+        let before = try count(partition)
+        let more = try Metrics.importOutcomes(path: try outcomes(30_000..<90_000) { Double($0 % 5) - 1 }, metric: "revenue", kind: nil, in: store)
+        XCTAssertEqual(more.units, 60_000)
+        XCTAssertEqual(try count("SELECT units FROM metric_units WHERE metric = 'revenue'"), 90_000)
+        XCTAssertNotEqual(try count(partition), before)
+        try assertSumsMatchARebuild("after a large addition")
+        // Twice: the swapped-in table's names must not collide with the next rewrite's.
+        try Metrics.importOutcomes(path: try outcomes(0..<60_000) { _ in 2 }, metric: "revenue", kind: nil, in: store)
+        try assertSumsMatchARebuild("after a second large addition")
+        XCTAssertEqual(try c.query("SELECT conname FROM pg_constraint WHERE conrelid = \("unit_totals_m\(id)")::regclass AND contype = 'p'")
+                        .decodeOne(String.self), "unit_totals_m\(id)_pkey")
+        XCTAssertEqual(try count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'unit_totals'::regclass"), 2)
+        XCTAssertEqual(try count("SELECT count(*) FROM pg_class WHERE relname LIKE 'causeway_new_totals%'"), 0)
+        // A proportion's large addition keeps maxima.
+        try Metrics.importOutcomes(path: try outcomes(0..<60_000) { Double($0 % 2) }, metric: "converted", kind: .proportion, in: store)
+        try Metrics.importOutcomes(path: try outcomes(20_000..<80_000) { Double(($0 / 2) % 2) }, metric: "converted", kind: nil, in: store)
+        try assertSumsMatchARebuild("after a proportion's large addition")
+        XCTAssertEqual(try count("SELECT count(*) FROM unit_totals WHERE metric = 'converted' AND value = 1"),
+                       try count("SELECT count(DISTINCT unit) FROM outcomes WHERE metric = 'converted' AND value = 1"))
+        // The report on the rewritten totals equals the raw rows' means.
+        let report = try LiftReport.run("e", options: .init(metrics: ["revenue", "converted"]), in: store)
+        let raw = try c.query("""
+            SELECT a.arm, o.metric, sum(o.value)::float8 FROM assignments a JOIN outcomes o ON o.unit = a.unit AND o.metric = 'revenue'
+            WHERE a.experiment_id = (SELECT id FROM experiments WHERE name = 'e') GROUP BY 1, 2
+            """).decode((String, String, Double).self)
+        for (arm, metric, total) in raw {
+            let row = try XCTUnwrap(report.rows.first { $0.arm == arm && $0.metric == metric })
+            XCTAssertEqual(row.mean * Double(row.units), total, accuracy: 1e-6)
+        }
+    }
+
+    /// Units outside the experiment repeated across sorted runs: only the careful pass counts them
+    /// once, so the optimistic one gives way to it. Same counts as one run, the same rows stored.
+    func testRepeatsAcrossRunsCountOnce() throws {
+        var definition = ExperimentCatalog.Definition(name: "runs", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)])
+        definition.seed = "shared"
+        definition.coverage = 0.6
+        try ExperimentCatalog.create(definition, in: store)
+        definition.name = "one"
+        try ExperimentCatalog.create(definition, in: store)
+        try ExperimentCatalog.start("runs", in: store)
+        try ExperimentCatalog.start("one", in: store)
+        let ids = (0..<500).map { "u\($0 % 350)" } // 150 units twice, far apart
+        let file = try csv("unit\n" + ids.joined(separator: "\n") + "\n")
+        let split = try Assigner.assignBulk("runs", source: .file(file), runLength: 64, in: store)
+        let whole = try Assigner.assignBulk("one", source: .file(file), in: store)
+        XCTAssertEqual(split.notInExperiment, whole.notInExperiment)
+        XCTAssertGreaterThan(whole.notInExperiment, 0)
+        XCTAssertEqual(split.new, whole.new)
+        XCTAssertEqual(split.new + split.notInExperiment, 350)
+        XCTAssertEqual(split.arms.map(\.count), whole.arms.map(\.count))
+        // Repeats inside the experiment break the primary key: the careful pass again, same counts.
+        try ExperimentCatalog.create(.init(name: "full", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)]), in: store)
+        try ExperimentCatalog.start("full", in: store)
+        let full = try Assigner.assignBulk("full", source: .file(file), runLength: 64, in: store)
+        XCTAssertEqual(full.new, 350)
+        XCTAssertEqual(full.existing, 0)
+        try assertSumsMatchARebuild("after assignments in runs")
+    }
+}
