@@ -159,9 +159,6 @@ public enum Assigner {
         }
     }
 
-    /// Raised inside the optimistic pass when only the careful one can count exactly.
-    private struct NeedsCarefulPass: Error {}
-
     /// Assigns the units of `source` in one transaction. `runLength` is the number of units per
     /// sorted run of the optimistic pass (the default, 2^20, holds 32 MB of short ids whatever the
     /// file's size); tests shorten it.
@@ -212,7 +209,6 @@ public enum Assigner {
             // the primary key, which undoes the pass (a savepoint) for the careful one.
             do {
                 return try c.transaction { c in try bulk.sendNew(on: c, progress: store.progress) }
-            } catch is NeedsCarefulPass {
             } catch let error as PostgresError where error.code == .uniqueViolation {
             }
             return try bulk.sendCarefully(on: c)
@@ -270,13 +266,15 @@ public enum Assigner {
         /// Every unit is new: rows into assignments as they are decided, counted per arm here, and
         /// the arms' counts kept from those counts. Units that have totals already (outcomes came
         /// first) add to the metric sums too: their rows go again, from the source, into the batch
-        /// table the sums are kept from. Throws `NeedsCarefulPass` when a unit outside the
-        /// experiment may repeat across runs (only the careful pass counts those once).
+        /// table the sums are kept from. A unit repeated in different runs breaks the primary key
+        /// (the careful pass then), unless it is outside the experiment: those are counted once by
+        /// the server when the source has more than one run.
         func sendNew(on c: Connection, progress: WorkProgress) throws -> BulkResult {
             var result = BulkResult(arms: experiment.arms.map { ($0.name, 0) }, heldOut: 0, notInExperiment: 0, new: 0, existing: 0)
+            var runs = 0
             try c.copyIn("COPY assignments (\(columns)) FROM STDIN") { writer in
                 progress.watch(writer, "sending assignments", rows: nil)
-                let runs = try eachDistinct { unit, index in
+                runs = try eachDistinct { unit, index in
                     guard let index else {
                         result.notInExperiment += 1
                         return
@@ -285,7 +283,13 @@ public enum Assigner {
                     if index >= 0 { result.arms[index].count += 1 } else { result.heldOut += 1 }
                     result.new += 1
                 }
-                if runs > 1, result.notInExperiment > 0 { throw NeedsCarefulPass() }
+            }
+            if runs > 1, result.notInExperiment > 0 {
+                try c.execute("CREATE TEMP TABLE causeway_outside (unit text) ON COMMIT DROP")
+                try c.copyIn("COPY causeway_outside (unit) FROM STDIN") { writer in
+                    try eachDistinct { unit, index in if index == nil { try writer.writeRow(unit) } }
+                }
+                result.notInExperiment = try c.query("SELECT count(DISTINCT unit) FROM causeway_outside").decodeOne(Int.self)
             }
             // The sums' lock before unit_totals is read: a large import swaps a metric's totals
             // under it, and a reader holding unit_totals while waiting for it would deadlock that.
@@ -306,7 +310,7 @@ public enum Assigner {
             return result
         }
 
-        /// Some units are stored already (or the file repeats units outside the experiment): the
+        /// Some units are stored already (or repeat in different runs): the
         /// file's units and decisions go to a session table, the server joins them with the stored
         /// assignments, and only the new ones are inserted. Stored units keep their arm.
         func sendCarefully(on c: Connection) throws -> BulkResult {

@@ -236,8 +236,8 @@ final class LargeBatchTests: ExperimentTestCase {
         }
     }
 
-    /// Units outside the experiment repeated across sorted runs: only the careful pass counts them
-    /// once, so the optimistic one gives way to it. Same counts as one run, the same rows stored.
+    /// Units outside the experiment repeated across sorted runs are counted once (by the server),
+    /// as in one run; the same rows are stored.
     func testRepeatsAcrossRunsCountOnce() throws {
         var definition = ExperimentCatalog.Definition(name: "runs", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)])
         definition.seed = "shared"

@@ -90,6 +90,20 @@ final class CopyTests: PostgresTestCase {
         XCTAssertEqual(try connection.query("SELECT count(*) FROM t").decodeOne(Int.self), 0)
     }
 
+    /// A key broken on the first row of a long COPY: the server's error comes back with its
+    /// SQLSTATE (bulk assignment tells a stored unit from any other failure by it), and no row is kept.
+    /// libpq reports it only when the COPY ends: the writer sends every row, the server drops them.
+    func testAnErrorMidCopyComesBackWithTheServersSQLState() throws {
+        try connection.execute("CREATE TABLE keyed (id bigint PRIMARY KEY, label text)")
+        try connection.execute("INSERT INTO keyed VALUES (0, 'stored')")
+        XCTAssertThrowsError(try connection.copyIn("COPY keyed (id, label) FROM STDIN") { writer in
+            for k in 0..<200_000 { try writer.writeRow(Int64(k), "a label") }
+        }) { error in
+            XCTAssertEqual((error as? PostgresError)?.code, .uniqueViolation, "\(error)")
+        }
+        XCTAssertEqual(try connection.query("SELECT count(*) FROM keyed").decodeOne(Int.self), 1)
+    }
+
     func testThrowingCopyOutBodyCancelsAndConnectionRecovers() throws {
         try connection.execute("CREATE TABLE t AS SELECT g AS v FROM generate_series(1, 200000) g")
         var rows = 0
