@@ -135,6 +135,11 @@ public enum LiftReport {
     /// The report, every figure from one snapshot of the store.
     public static func run(_ name: String, options: Options, in store: Store) throws -> Result {
         try store.connection.transaction(.repeatableRead, readOnly: true) { c in
+            // Before the snapshot (taken by the first query): a large import swaps a metric's
+            // totals table in at its commit, and a snapshot older than that swap would find the
+            // new table's rows invisible. Held, the lock makes the swap wait for this report or
+            // this report start after it.
+            try c.execute("LOCK TABLE unit_totals IN ACCESS SHARE MODE")
             var result = try report(name, options: options, in: store)
             if options.verify { result.verification = try verify(result.experiment, on: c) }
             return result
