@@ -70,6 +70,40 @@ extension ConcurrencyTests {
     /// Several processes creating one new object at once (issue 16, defect 3): imports into a new
     /// metric, feature set or mapping all succeed; of several creates of one experiment exactly one
     /// does and the others hear the sequential refusal; two migrators on a fresh database both succeed.
+    /// A large addition swaps a metric's totals table in at its commit while bulk and single
+    /// assignments (which read unit_totals for the sums) and lift reports (which read it beside the
+    /// sums) run: nobody deadlocks or fails, the reports see the metric whole, the sums match a
+    /// rebuild.
+    func testALargeImportsSwapBesideAssignersAndReports() throws {
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<60_000), in: store)
+        let rows = { (range: Range<Int>, value: Double) in
+            try self.csv("unit,value\n" + range.map { "u\($0),\(value)" }.joined(separator: "\n") + "\n")
+        }
+        try Metrics.importOutcomes(path: try rows(0..<60_000, 1), metric: "revenue", kind: nil, in: store)
+        // Capped: the report reads the totals themselves, beside the sums.
+        try Metrics.setCap("revenue", to: .value(10), in: store)
+        let more = try rows(0..<60_000, 1), later = try unitsFile(60_000..<70_000)
+        let seen = Locked<Set<Int>>([])
+        let errors = race(4) { k, s in
+            switch k {
+            case 0: try Metrics.importOutcomes(path: more, metric: "revenue", kind: nil, in: s)
+            case 1: try Assigner.assignBulk("e", unitsFile: later, in: s)
+            case 2: for u in 70_000..<70_040 { _ = try Assigner.assign("e", unit: "u\(u)", in: s) }
+            default:
+                for _ in 0..<20 {
+                    let report = try LiftReport.run("e", options: .init(metrics: ["revenue"]), in: s)
+                    // Every assigned unit of the first 60,000 has total 1 before the import, 2 after.
+                    seen.mutate { $0.insert(Int(report.rows.reduce(0) { $0 + $1.mean * Double($1.units) }.rounded())) }
+                }
+            }
+        }
+        XCTAssertEqual(errors, [])
+        XCTAssertTrue(seen.value.isSubset(of: [60_000, 120_000]), "a report saw part of the metric: \(seen.value)")
+        try assertSumsMatchARebuild("after the race")
+    }
+
     func testCreatingTheSameNewObjectAtOnce() throws {
         let outcomes = try csv("unit,value\n" + (0..<2000).map { "u\($0),\($0 % 3)" }.joined(separator: "\n") + "\n")
         let features = try csv("unit,f1,f2\n" + (0..<2000).map { "u\($0),\($0 % 7),0.5" }.joined(separator: "\n") + "\n")
