@@ -205,11 +205,14 @@ public enum Assigner {
             }
             let bulk = Bulk(experiment: experiment, assignedAt: assignedAt, source: source, runLength: runLength, decide: decide)
             try Upkeep.prepareBatch(on: c)
-            // Optimistic: every unit is new, straight into assignments with COPY. A stored one breaks
-            // the primary key, which undoes the pass (a savepoint) for the careful one.
-            do {
-                return try c.transaction { c in try bulk.sendNew(on: c, progress: store.progress) }
-            } catch let error as PostgresError where error.code == .uniqueViolation {
+            // Optimistic unless the file begins with stored units: every unit is new, straight into
+            // assignments with COPY. A stored one breaks the primary key, which undoes the pass (a
+            // savepoint) for the careful one.
+            if try !bulk.headIsStored(on: c) {
+                do {
+                    return try c.transaction { c in try bulk.sendNew(on: c, progress: store.progress) }
+                } catch let error as PostgresError where error.code == .uniqueViolation {
+                }
             }
             return try bulk.sendCarefully(on: c)
         }
@@ -315,14 +318,23 @@ public enum Assigner {
         /// assignments, and only the new ones are inserted. Stored units keep their arm.
         func sendCarefully(on c: Connection) throws -> BulkResult {
             let e = experiment.id, phase = Int32(experiment.phase)
+            // The file's distinct units of each run with their decisions, then each one's stored
+            // assignment in one join on the server.
             try c.execute("CREATE TEMP TABLE causeway_bulk_units (unit text NOT NULL, arm text, held_out boolean, included boolean NOT NULL) ON COMMIT DROP")
+            var runs = 0
             try c.copyIn("COPY causeway_bulk_units (unit, arm, held_out, included) FROM STDIN") { writer in
-                try source.each { unit, line in
-                    let index = try decide(unit, line)
+                runs = try eachDistinct { unit, index in
                     try writer.writeRow(unit, index.flatMap { $0 >= 0 ? experiment.arms[$0].name : nil }, index.map { $0 < 0 }, index != nil)
                 }
             }
             try c.execute("ANALYZE causeway_bulk_units")
+            try c.execute("""
+                CREATE TEMP TABLE causeway_bulk_status ON COMMIT DROP AS
+                SELECT b.unit, b.arm, b.held_out, b.included, a.unit IS NOT NULL AS stored, a.arm AS stored_arm
+                FROM causeway_bulk_units b LEFT JOIN assignments a ON a.unit = b.unit AND a.experiment_id = \(e) AND a.phase = \(phase)
+                """)
+            // A unit repeats only in different runs: with one run, every row is a distinct unit.
+            let units: SQLQuery = runs > 1 ? "count(DISTINCT unit)" : "count(*)"
             var result = BulkResult(arms: experiment.arms.map { ($0.name, 0) }, heldOut: 0, notInExperiment: 0, new: 0, existing: 0)
             let position = armIndex(experiment.arms.map(\.name))
             func tally(_ query: SQLQuery, _ add: (inout BulkResult, Int) -> Void) throws {
@@ -332,24 +344,38 @@ public enum Assigner {
                     add(&result, units)
                 }
             }
-            let stored: SQLQuery = "SELECT 1 FROM assignments a WHERE a.unit = b.unit AND a.experiment_id = \(e) AND a.phase = \(phase)"
-            try tally("""
-                COPY (SELECT a.arm, count(*) FROM assignments a
-                      WHERE a.experiment_id = \(e) AND a.phase = \(phase) AND a.unit IN (SELECT unit FROM causeway_bulk_units)
-                      GROUP BY a.arm) TO STDOUT
-                """) { $0.existing += $1 }
-            result.notInExperiment = try c.query("""
-                SELECT count(DISTINCT b.unit) FROM causeway_bulk_units b WHERE NOT b.included AND NOT EXISTS (\(stored))
-                """).decodeOne(Int.self)
+            try tally("COPY (SELECT stored_arm, \(units) FROM causeway_bulk_status WHERE stored GROUP BY stored_arm) TO STDOUT") {
+                $0.existing += $1
+            }
+            result.notInExperiment = try c.query("SELECT \(units) FROM causeway_bulk_status WHERE NOT stored AND NOT included").decodeOne(Int.self)
             try c.execute("""
                 INSERT INTO causeway_assigned (unit, experiment_id, phase, arm, held_out, assigned_at)
-                SELECT DISTINCT ON (b.unit) b.unit, \(e), \(phase), b.arm, b.held_out, coalesce(\(assignedAt)::timestamptz, now())
-                FROM causeway_bulk_units b WHERE b.included AND NOT EXISTS (\(stored)) ORDER BY b.unit
+                SELECT DISTINCT ON (unit) unit, \(e), \(phase), arm, held_out, coalesce(\(assignedAt)::timestamptz, now())
+                FROM causeway_bulk_status WHERE included AND NOT stored ORDER BY unit
                 """)
             try tally("COPY (SELECT arm, count(*) FROM causeway_assigned GROUP BY arm) TO STDOUT") { $0.new += $1 }
-            try Upkeep.addAssignments(on: c)
+            if result.new > 0 { try Upkeep.addAssignments(on: c) }
             if result.new >= 10_000 { try c.execute("ANALYZE assignments") }
             return result
+        }
+
+        /// Whether one of the source's first 1,000 units is stored already: the optimistic pass
+        /// would then send the whole file only to fail on the primary key (PostgreSQL drops the rest
+        /// of a failed COPY, and libpq reports the error only at its end).
+        func headIsStored(on c: Connection) throws -> Bool {
+            struct EndOfHead: Error {}
+            var head: [String] = []
+            do {
+                try source.each { unit, _ in
+                    head.append(unit)
+                    if head.count == 1000 { throw EndOfHead() }
+                }
+            } catch is EndOfHead {}
+            guard !head.isEmpty else { return false }
+            return try c.query("""
+                SELECT EXISTS (SELECT 1 FROM assignments WHERE unit = ANY(\(head)) AND experiment_id = \(experiment.id)
+                                                          AND phase = \(Int32(experiment.phase)))
+                """).decodeOne(Bool.self)
         }
     }
 }

@@ -262,6 +262,17 @@ final class LargeBatchTests: ExperimentTestCase {
         let full = try Assigner.assignBulk("full", source: .file(file), runLength: 64, in: store)
         XCTAssertEqual(full.new, 350)
         XCTAssertEqual(full.existing, 0)
+        // Stored units late in a file whose head is new: the optimistic pass fails on the key and
+        // gives way; the stored keep their arm.
+        try ExperimentCatalog.create(.init(name: "late", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)]), in: store)
+        try ExperimentCatalog.start("late", in: store)
+        let early = try Assigner.assignBulk("late", unitsFile: try unitsFile(2_000..<2_100), in: store)
+        let mixed = try Assigner.assignBulk("late", source: .file(try unitsFile(0..<2_100)), runLength: 500, in: store)
+        XCTAssertEqual(mixed.existing, 100)
+        XCTAssertEqual(mixed.new, 2_000)
+        XCTAssertEqual(mixed.arms.map(\.count).reduce(0, +), 2_100)
+        XCTAssertEqual(try count("SELECT count(*) FROM assignments a JOIN experiments e ON e.id = a.experiment_id WHERE e.name = 'late'"), 2_100)
+        XCTAssertEqual(early.new, 100)
         try assertSumsMatchARebuild("after assignments in runs")
     }
 }
