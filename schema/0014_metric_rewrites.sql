@@ -107,23 +107,21 @@ BEGIN
 END
 $fn$;
 
--- causeway_add_outcomes() with two more paths for a batch of one metric: its first rows (the
--- simulations' writers still send them through the batch) and a large addition.
-CREATE OR REPLACE FUNCTION causeway_add_outcomes() RETURNS bigint LANGUAGE plpgsql
+-- causeway_add_outcomes() gains two paths for a batch of one metric, before the ones it had
+-- (0008's function, renamed, still serves every other batch): its first rows (the simulations'
+-- writers still send them through the batch) and a large addition.
+ALTER FUNCTION causeway_add_outcomes() RENAME TO causeway_add_changed_outcomes;
+
+CREATE FUNCTION causeway_add_outcomes() RETURNS bigint LANGUAGE plpgsql
 SET work_mem = '256MB' SET maintenance_work_mem = '512MB' SET jit = off AS $fn$
 DECLARE
-    known boolean;
     batch_units bigint;
     batch_rows bigint;
     total_units bigint;
     m text;
     id integer;
     highest boolean;
-    nestloop text;
 BEGIN
-    ANALYZE causeway_outcome_batch;
-    -- From here on, nothing else changes the sums until commit; each statement below takes a fresh
-    -- snapshot (READ COMMITTED), so it sees every write committed before the lock was granted.
     PERFORM causeway_lock_sums();
     IF (SELECT min(metric) = max(metric) FROM causeway_outcome_batch) THEN
         m := (SELECT metric FROM causeway_outcome_batch LIMIT 1);
@@ -135,73 +133,44 @@ BEGIN
                        'outcomes_m' || id);
         RETURN causeway_add_fresh_outcomes(m);
     END IF;
-
     batch_rows := (SELECT count(*) FROM causeway_outcome_batch);
-    IF id IS NOT NULL AND batch_rows >= 50000
-       AND batch_rows * 3 >= coalesce((SELECT units FROM metric_units WHERE metric = m), 0) THEN
-        PERFORM causeway_metric_partitions(m);
-        INSERT INTO outcomes (unit, metric, value, ts, region) SELECT unit, metric, value, ts, region FROM causeway_outcome_batch;
-        -- The stored totals merged with the batch's into a new table, indexed, then swapped in.
-        EXECUTE format($q$
-            CREATE TABLE %1$I (LIKE unit_totals INCLUDING DEFAULTS) WITH (fillfactor = 60);
-            ALTER TABLE %1$I ADD CHECK (metric = %3$L)
-            $q$, 'causeway_new_totals_m' || id, 'unit_totals_m' || id, m);
-        EXECUTE format($q$
-            WITH b AS MATERIALIZED (SELECT unit, %4$s(value) AS value FROM causeway_outcome_batch GROUP BY unit),
-            merged AS (
-                INSERT INTO %1$I (unit, metric, value)
-                SELECT coalesce(t.unit, b.unit), %3$L,
-                       CASE WHEN t.unit IS NULL THEN b.value WHEN b.unit IS NULL THEN t.value ELSE %5$s END
-                FROM %2$I t FULL JOIN b ON b.unit = t.unit
-                RETURNING 1)
-            SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM merged)
-            $q$, 'causeway_new_totals_m' || id, 'unit_totals_m' || id, m,
-            CASE WHEN highest THEN 'max' ELSE 'sum' END, CASE WHEN highest THEN 'greatest(t.value, b.value)' ELSE 't.value + b.value' END)
-            INTO batch_units, total_units;
-        EXECUTE format('ALTER TABLE %1$I ADD CONSTRAINT %2$I PRIMARY KEY (unit, metric); ANALYZE %1$I',
-                       'causeway_new_totals_m' || id, 'causeway_new_totals_m' || id || '_pkey');
-        INSERT INTO metric_units (metric, units) VALUES (m, total_units)
-        ON CONFLICT (metric) DO UPDATE SET units = excluded.units;
-        PERFORM causeway_sum_metric(m, format('%I', 'causeway_new_totals_m' || id)::regclass);
-        EXECUTE format($q$
-            ALTER TABLE unit_totals DETACH PARTITION %2$I;
-            DROP TABLE %2$I;
-            ALTER TABLE %1$I RENAME TO %2$I;
-            ALTER TABLE %2$I RENAME CONSTRAINT %4$I TO %5$I;
-            ALTER TABLE unit_totals ATTACH PARTITION %2$I FOR VALUES IN (%3$L)
-            $q$, 'causeway_new_totals_m' || id, 'unit_totals_m' || id, m, 'causeway_new_totals_m' || id || '_pkey', 'unit_totals_m' || id || '_pkey');
-        RETURN batch_units;
+    IF id IS NULL OR batch_rows < 50000
+       OR batch_rows * 3 < coalesce((SELECT units FROM metric_units WHERE metric = m), 0) THEN
+        RETURN causeway_add_changed_outcomes();
     END IF;
 
-    -- Rows added to metrics that have some: into their partitions (made when missing), then the
-    -- changed totals and their differences. For a large batch every join below is a hash join: the
-    -- planner, unsure how the batch's units match the stored ones, would otherwise look a million
-    -- units up one by one (9 s where hashing takes 1 s).
-    nestloop := current_setting('enable_nestloop');
-    IF batch_rows >= 20000 THEN PERFORM set_config('enable_nestloop', 'off', true); END IF;
-    PERFORM causeway_metric_partitions(metric) FROM (SELECT DISTINCT metric FROM causeway_outcome_batch) b;
+    ANALYZE causeway_outcome_batch;
+    PERFORM causeway_metric_partitions(m);
     INSERT INTO outcomes (unit, metric, value, ts, region) SELECT unit, metric, value, ts, region FROM causeway_outcome_batch;
-    known := EXISTS (SELECT 1 FROM metric_units WHERE units > 0 AND metric IN (SELECT DISTINCT metric FROM causeway_outcome_batch));
-    -- The batch's totals against the stored ones. EXECUTE plans the statement for this batch
-    -- (PL/pgSQL would keep one plan for every later batch); no CTE, so the planner sees the batch's
-    -- statistics and hashes a large one (1,000,000 rows: 1 s) instead of looking each unit up (9 s).
+    -- The stored totals merged with the batch's into a new table, indexed, then swapped in.
     EXECUTE format($q$
-        INSERT INTO causeway_changes
-        SELECT b.unit, b.metric, t.value AS before,
-               CASE WHEN t.value IS NULL THEN b.value WHEN b.highest THEN greatest(t.value, b.value) ELSE t.value + b.value END
-        FROM (SELECT n.unit, n.metric, m.kind = 'proportion' AS highest,
-                     CASE WHEN m.kind = 'proportion' THEN max(n.value) ELSE sum(n.value) END AS value
-              FROM causeway_outcome_batch n JOIN metrics m ON m.name = n.metric
-              GROUP BY n.unit, n.metric, m.kind) b
-        LEFT JOIN (SELECT * FROM unit_totals WHERE %L::boolean AND %s) t ON t.unit = b.unit AND t.metric = b.metric
-        $q$, known,
-        -- One metric named as a constant: the planner reads only its partition.
-        CASE WHEN m IS NOT NULL THEN format('metric = %L', m) ELSE 'metric IN (SELECT metric FROM causeway_outcome_batch)' END);
-    GET DIAGNOSTICS batch_units = ROW_COUNT;
-    -- A proportion's maximum may stay as it was: nothing to change for those.
-    DELETE FROM causeway_changes WHERE before IS NOT DISTINCT FROM after;
-    PERFORM causeway_apply_changes(m);
-    PERFORM set_config('enable_nestloop', nestloop, true);
+        CREATE TABLE %1$I (LIKE unit_totals INCLUDING DEFAULTS) WITH (fillfactor = 60);
+        ALTER TABLE %1$I ADD CHECK (metric = %2$L)
+        $q$, 'causeway_new_totals_m' || id, m);
+    EXECUTE format($q$
+        WITH b AS MATERIALIZED (SELECT unit, %4$s(value) AS value FROM causeway_outcome_batch GROUP BY unit),
+        merged AS (
+            INSERT INTO %1$I (unit, metric, value)
+            SELECT coalesce(t.unit, b.unit), %3$L,
+                   CASE WHEN t.unit IS NULL THEN b.value WHEN b.unit IS NULL THEN t.value ELSE %5$s END
+            FROM %2$I t FULL JOIN b ON b.unit = t.unit
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM merged)
+        $q$, 'causeway_new_totals_m' || id, 'unit_totals_m' || id, m,
+        CASE WHEN highest THEN 'max' ELSE 'sum' END, CASE WHEN highest THEN 'greatest(t.value, b.value)' ELSE 't.value + b.value' END)
+        INTO batch_units, total_units;
+    EXECUTE format('ALTER TABLE %1$I ADD CONSTRAINT %2$I PRIMARY KEY (unit, metric); ANALYZE %1$I',
+                   'causeway_new_totals_m' || id, 'causeway_new_totals_m' || id || '_pkey');
+    INSERT INTO metric_units (metric, units) VALUES (m, total_units)
+    ON CONFLICT (metric) DO UPDATE SET units = excluded.units;
+    PERFORM causeway_sum_metric(m, format('%I', 'causeway_new_totals_m' || id)::regclass);
+    EXECUTE format($q$
+        ALTER TABLE unit_totals DETACH PARTITION %2$I;
+        DROP TABLE %2$I;
+        ALTER TABLE %1$I RENAME TO %2$I;
+        ALTER TABLE %2$I RENAME CONSTRAINT %4$I TO %5$I;
+        ALTER TABLE unit_totals ATTACH PARTITION %2$I FOR VALUES IN (%3$L)
+        $q$, 'causeway_new_totals_m' || id, 'unit_totals_m' || id, m, 'causeway_new_totals_m' || id || '_pkey', 'unit_totals_m' || id || '_pkey');
     RETURN batch_units;
 END
 $fn$;
