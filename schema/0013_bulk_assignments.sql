@@ -12,7 +12,7 @@ DROP INDEX assignments_by_experiment;
 CREATE INDEX assignments_by_experiment ON assignments USING brin (experiment_id, phase);
 
 -- Adds counted new assignments to their arms' unit counts: `arms[i]` gained `counts[i]` units and the
--- holdout `held_out` units, all assigned at `at`. For a bulk writer that counted its rows as it sent
+-- holdout `held_out` units, all assigned at `at` (negative counts take units away). For a bulk writer that counted its rows as it sent
 -- them and whose units have no totals (causeway_count_assigned reads the rows themselves otherwise).
 CREATE FUNCTION causeway_count_arms(e bigint, p integer, at timestamptz, arms text[], counts bigint[], held_out bigint)
 RETURNS void LANGUAGE plpgsql AS $fn$
@@ -20,7 +20,7 @@ BEGIN
     PERFORM causeway_lock_sums();
     INSERT INTO arm_units (experiment_id, phase, arm, segment, units)
     SELECT e, p, x.arm, causeway_weight_segment(e, p, at), x.units
-    FROM (SELECT * FROM unnest(arms, counts) UNION ALL SELECT NULL, held_out) AS x(arm, units) WHERE x.units > 0
+    FROM (SELECT * FROM unnest(arms, counts) UNION ALL SELECT NULL, held_out) AS x(arm, units) WHERE x.units <> 0
     ON CONFLICT (experiment_id, phase, arm, segment) DO UPDATE SET units = arm_units.units + excluded.units;
 END
 $fn$;

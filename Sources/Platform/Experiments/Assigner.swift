@@ -294,10 +294,22 @@ public enum Assigner {
                 }
                 result.notInExperiment = try c.query("SELECT count(DISTINCT unit) FROM causeway_outside").decodeOne(Int.self)
             }
+            // Statistics that know the new rows, before the sums read them (the planner would
+            // otherwise look a million units up one by one in a phase it believes empty).
+            if result.new >= 10_000 { try c.execute("ANALYZE assignments") }
             // The sums' lock before unit_totals is read: a large import swaps a metric's totals
             // under it, and a reader holding unit_totals while waiting for it would deadlock that.
             try c.execute("SELECT causeway_lock_sums()")
-            if try c.query("SELECT EXISTS (SELECT 1 FROM unit_totals)").decodeOne(Bool.self) {
+            let e = experiment.id, phase = Int32(experiment.phase)
+            let (hasTotals, before) = try c.query("""
+                SELECT EXISTS (SELECT 1 FROM unit_totals),
+                       (SELECT coalesce(sum(units), 0)::int8 FROM arm_units WHERE experiment_id = \(e) AND phase = \(phase))
+                """).decodeOne((Bool, Int).self)
+            // The units' totals add to the metric sums: from the new rows, sent again into the batch
+            // table, when they are a small part of the phase; otherwise the phase's sums are computed
+            // again from all its assignments, in parallel on the server.
+            let resum = hasTotals && result.new * 3 >= before + result.new
+            if hasTotals && !resum {
                 try c.copyIn("COPY causeway_assigned (\(columns)) FROM STDIN") { writer in
                     progress.watch(writer, "keeping the sums", rows: result.new)
                     try eachDistinct { unit, index in if let index { try write(unit, index, to: writer) } }
@@ -305,11 +317,11 @@ public enum Assigner {
                 try Upkeep.countAssigned(on: c)
             } else {
                 try c.execute("""
-                    SELECT causeway_count_arms(\(experiment.id), \(Int32(experiment.phase)), coalesce(\(assignedAt)::timestamptz, now()),
+                    SELECT causeway_count_arms(\(e), \(phase), coalesce(\(assignedAt)::timestamptz, now()),
                                                \(result.arms.map(\.name)), \(result.arms.map(\.count)), \(result.heldOut))
                     """)
+                if resum { try c.execute("SELECT causeway_sum_phase(\(e), \(phase))") }
             }
-            if result.new >= 10_000 { try c.execute("ANALYZE assignments") }
             return result
         }
 
@@ -372,9 +384,12 @@ public enum Assigner {
                 }
             } catch is EndOfHead {}
             guard !head.isEmpty else { return false }
+            // `+ 0`: through the primary key (1,000 lookups), never the block-range index, which the
+            // planner favours for a phase it believes empty and which then reads every range the
+            // phase's id falls in.
             return try c.query("""
-                SELECT EXISTS (SELECT 1 FROM assignments WHERE unit = ANY(\(head)) AND experiment_id = \(experiment.id)
-                                                          AND phase = \(Int32(experiment.phase)))
+                SELECT EXISTS (SELECT 1 FROM assignments WHERE unit = ANY(\(head)) AND experiment_id + 0 = \(experiment.id)
+                                                          AND phase + 0 = \(Int32(experiment.phase)))
                 """).decodeOne(Bool.self)
         }
     }

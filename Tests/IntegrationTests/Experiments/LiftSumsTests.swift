@@ -236,6 +236,27 @@ final class LargeBatchTests: ExperimentTestCase {
         }
     }
 
+    /// Outcomes first, then a bulk assignment that is most of its phase: the phase's sums are
+    /// computed again from all its assignments (held-out units and cross-products included); a
+    /// small one after it adds its rows' totals. Both equal a rebuild.
+    func testAssignmentsAfterOutcomesKeepTheSums() throws {
+        try Metrics.importOutcomes(path: try outcomes(0..<3_000) { Double($0 % 9) }, metric: "revenue", kind: nil, in: store)
+        try Metrics.importOutcomes(path: try outcomes(stride(from: 0, to: 3_000, by: 2)) { Double($0 % 4 == 0 ? 1 : 0) },
+                                   metric: "converted", kind: .proportion, in: store)
+        _ = try HoldoutSettings.set(percent: 10, seed: "h", in: store)
+        try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "a", weight: 50), Arm(name: "b", weight: 50)]), in: store)
+        try ExperimentCatalog.start("e", in: store)
+        let first = try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<2_000), in: store)
+        XCTAssertGreaterThan(first.heldOut, 0)
+        try assertSumsMatchARebuild("after a first bulk assignment of units with totals")
+        XCTAssertGreaterThan(try count("SELECT count(*) FROM arm_metric_products"), 0)
+        try Assigner.assignBulk("e", unitsFile: try unitsFile(2_000..<2_300), in: store)
+        try assertSumsMatchARebuild("after a small one")
+        let report = try LiftReport.run("e", options: .init(metrics: ["revenue", "converted"]), in: store)
+        // Two metrics, each row an arm's units: every unit not held out, twice.
+        XCTAssertEqual(report.rows.map(\.units).reduce(0, +), 2 * (try count("SELECT count(*) FROM assignments WHERE NOT held_out")))
+    }
+
     /// Units outside the experiment repeated across sorted runs are counted once (by the server),
     /// as in one run; the same rows are stored.
     func testRepeatsAcrossRunsCountOnce() throws {
