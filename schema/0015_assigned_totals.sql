@@ -49,9 +49,11 @@ $fn$;
 
 -- An experiment phase's sums and cross-products computed again from its assignments and the units'
 -- totals, replacing what was kept: for a bulk assignment that is a large part of the phase (its
--- first, typically), one plain SELECT per table, which PostgreSQL may run in parallel, rather than
--- the batch joined with every total (1,000,000 new units against 11,000,000 totals of two metrics:
--- 7.5 s of upkeep that way). The arms' unit counts are kept by the caller.
+-- first, typically), one plain SELECT, which PostgreSQL may run in parallel, rather than the batch
+-- joined with every total (1,000,000 new units against 11,000,000 totals of two metrics: 7.5 s of
+-- upkeep that way). Each unit's totals are paired with themselves and with each other: a metric
+-- paired with itself gives its units, total and squares, two metrics their cross-product. The
+-- arms' unit counts are kept by the caller.
 CREATE FUNCTION causeway_sum_phase(e bigint, p integer) RETURNS void LANGUAGE plpgsql
 SET work_mem = '256MB' SET jit = off AS $fn$
 DECLARE
@@ -60,31 +62,25 @@ DECLARE
     each_other text[];
     each_units bigint[];
     each_total float8[];
-    each_square float8[];
+    each_product float8[];
 BEGIN
     PERFORM causeway_lock_sums();
     DELETE FROM arm_metric_sums WHERE experiment_id = e AND phase = p;
     DELETE FROM arm_metric_products WHERE experiment_id = e AND phase = p;
     EXECUTE format($q$
-        SELECT array_agg(arm), array_agg(metric), array_agg(units), array_agg(total), array_agg(squares)
-        FROM (SELECT a.arm, t.metric, count(*) AS units, sum(t.value) AS total, sum(t.value * t.value) AS squares
-              FROM assignments a JOIN unit_totals t ON t.unit = a.unit
-              WHERE a.experiment_id = %1$L AND a.phase = %2$L
-              GROUP BY 1, 2) s $q$, e, p)
-    INTO each_arm, each_metric, each_units, each_total, each_square;
-    INSERT INTO arm_metric_sums (experiment_id, phase, arm, metric, units, total, squares)
-    SELECT e, p, x.arm, x.metric, x.units, x.total, x.squares
-    FROM unnest(each_arm, each_metric, each_units, each_total, each_square) AS x(arm, metric, units, total, squares);
-    IF (SELECT count(*) FROM metric_units WHERE units > 0) < 2 THEN RETURN; END IF;
-    EXECUTE format($q$
-        SELECT array_agg(arm), array_agg(metric), array_agg(other), array_agg(product)
-        FROM (SELECT a.arm, x.metric, y.metric AS other, sum(x.value * y.value) AS product
-              FROM assignments a JOIN unit_totals x ON x.unit = a.unit JOIN unit_totals y ON y.unit = a.unit AND x.metric < y.metric
+        SELECT array_agg(arm), array_agg(metric), array_agg(other), array_agg(units), array_agg(total), array_agg(product)
+        FROM (SELECT a.arm, x.metric, y.metric AS other, count(*) AS units, sum(x.value) AS total, sum(x.value * y.value) AS product
+              FROM assignments a JOIN unit_totals x ON x.unit = a.unit JOIN unit_totals y ON y.unit = a.unit AND x.metric <= y.metric
               WHERE a.experiment_id = %1$L AND a.phase = %2$L
               GROUP BY 1, 2, 3) s $q$, e, p)
-    INTO each_arm, each_metric, each_other, each_total;
+    INTO each_arm, each_metric, each_other, each_units, each_total, each_product;
+    INSERT INTO arm_metric_sums (experiment_id, phase, arm, metric, units, total, squares)
+    SELECT e, p, x.arm, x.metric, x.units, x.total, x.product
+    FROM unnest(each_arm, each_metric, each_other, each_units, each_total, each_product) AS x(arm, metric, other, units, total, product)
+    WHERE x.metric = x.other;
     INSERT INTO arm_metric_products (experiment_id, phase, arm, metric, other, product)
     SELECT e, p, x.arm, x.metric, x.other, x.product
-    FROM unnest(each_arm, each_metric, each_other, each_total) AS x(arm, metric, other, product);
+    FROM unnest(each_arm, each_metric, each_other, each_units, each_total, each_product) AS x(arm, metric, other, units, total, product)
+    WHERE x.metric < x.other;
 END
 $fn$;
