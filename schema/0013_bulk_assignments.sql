@@ -11,9 +11,9 @@
 DROP INDEX assignments_by_experiment;
 CREATE INDEX assignments_by_experiment ON assignments USING brin (experiment_id, phase);
 
--- Adds counted new assignments to their arms' unit counts: `arms[i]` gained `counts[i]` units and the
--- holdout `held_out` units, all assigned at `at` (negative counts take units away). For a bulk writer that counted its rows as it sent
--- them and whose units have no totals (causeway_count_assigned reads the rows themselves otherwise).
+-- Adds counted new assignments to their arms' unit counts: `arms[i]` gained `counts[i]` units and
+-- the holdout `held_out` units, all assigned at `at` (negative counts take units away). For a bulk
+-- writer that counted its rows as it sent them; the metric sums are kept apart from these counts.
 CREATE FUNCTION causeway_count_arms(e bigint, p integer, at timestamptz, arms text[], counts bigint[], held_out bigint)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN

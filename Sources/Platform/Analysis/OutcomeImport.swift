@@ -166,9 +166,9 @@ public enum Metrics {
                 }
             }
             // Rows go to the server as they are read and checked: a bad line aborts the COPY, and
-            // the transaction with it, so nothing of the file is kept.
-            // A metric's first rows go straight into the table that becomes its partition; later
-            // ones into the session's batch, from which the totals and sums are kept.
+            // the transaction with it, so nothing of the file is kept. A metric's first rows go
+            // straight into the table that becomes its partition; later ones into the session's
+            // batch, from which the totals and sums are kept.
             try Upkeep.prepareBatch(on: c)
             let target = try Upkeep.outcomesTarget(metric: name, on: c)
             try c.copyIn("COPY \(identifier: target.table) (unit, metric, value, ts, region) FROM STDIN") { writer in

@@ -226,6 +226,11 @@ public enum Assigner {
         let runLength: Int
         let decide: (String, Int) throws -> Int?
 
+        /// Every count zero, each arm named.
+        var nothingYet: BulkResult {
+            BulkResult(arms: experiment.arms.map { ($0.name, 0) }, heldOut: 0, notInExperiment: 0, new: 0, existing: 0)
+        }
+
         var columns: SQLQuery {
             assignedAt == nil ? "unit, experiment_id, phase, arm, held_out" : "unit, experiment_id, phase, arm, held_out, assigned_at"
         }
@@ -273,7 +278,7 @@ public enum Assigner {
         /// (the careful pass then), unless it is outside the experiment: those are counted once by
         /// the server when the source has more than one run.
         func sendNew(on c: Connection, progress: WorkProgress) throws -> BulkResult {
-            var result = BulkResult(arms: experiment.arms.map { ($0.name, 0) }, heldOut: 0, notInExperiment: 0, new: 0, existing: 0)
+            var result = nothingYet
             var runs = 0
             try c.copyIn("COPY assignments (\(columns)) FROM STDIN") { writer in
                 progress.watch(writer, "sending assignments", rows: nil)
@@ -325,9 +330,9 @@ public enum Assigner {
             return result
         }
 
-        /// Some units are stored already (or repeat in different runs): the
-        /// file's units and decisions go to a session table, the server joins them with the stored
-        /// assignments, and only the new ones are inserted. Stored units keep their arm.
+        /// Some units are stored already (or repeat in different runs): the file's units and
+        /// decisions go to a session table, the server joins them with the stored assignments, and
+        /// only the new ones are inserted. Stored units keep their arm.
         func sendCarefully(on c: Connection) throws -> BulkResult {
             let e = experiment.id, phase = Int32(experiment.phase)
             // The file's distinct units of each run with their decisions, then each one's stored
@@ -347,7 +352,7 @@ public enum Assigner {
                 """)
             // A unit repeats only in different runs: with one run, every row is a distinct unit.
             let units: SQLQuery = runs > 1 ? "count(DISTINCT unit)" : "count(*)"
-            var result = BulkResult(arms: experiment.arms.map { ($0.name, 0) }, heldOut: 0, notInExperiment: 0, new: 0, existing: 0)
+            var result = nothingYet
             let position = armIndex(experiment.arms.map(\.name))
             func tally(_ query: SQLQuery, _ add: (inout BulkResult, Int) -> Void) throws {
                 try c.copyOutRows(query) { row in

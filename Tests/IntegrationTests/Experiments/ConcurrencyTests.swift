@@ -74,7 +74,7 @@ extension ConcurrencyTests {
     /// assignments (which read unit_totals for the sums) and lift reports (which read it beside the
     /// sums) run: nobody deadlocks or fails, the reports see the metric whole, the sums match a
     /// rebuild.
-    func testALargeImportsSwapBesideAssignersAndReports() throws {
+    func testALargeImportSwapsItsTotalsBesideAssignersAndReports() throws {
         try ExperimentCatalog.create(.init(name: "e", arms: [Arm(name: "control", weight: 50), Arm(name: "treatment", weight: 50)]), in: store)
         try ExperimentCatalog.start("e", in: store)
         try Assigner.assignBulk("e", unitsFile: try unitsFile(0..<60_000), in: store)
